@@ -1,0 +1,66 @@
+//! Command-line definitions (clap derive) and dispatch to one module per command.
+//!
+//! The structs here are a plain mirror of what was typed; each command module turns them into
+//! library options once, before any work starts.
+
+mod get;
+mod info;
+mod scan;
+mod workers;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Turn NetCDF4/HDF5 archives into virtual Zarr datasets (kerchunk reference stores).
+///
+/// chunkref records where every chunk of every variable lies in your files (url, offset,
+/// length, codecs) without copying any data. Python opens the result with fsspec + xarray;
+/// Rust with `chunkref::open`.
+///
+/// Examples:
+///
+///   chunkref scan era5_20200101.nc -o era5.json     one file, one store
+///
+///   chunkref scan data/ -o refs/                    every file under data/, in parallel
+///
+///   chunkref info era5.json                         what a store holds, like `ncdump -h`
+///
+///   chunkref get era5.json t2m --slice 0,::10,::10  values, read through the references
+#[derive(Debug, Parser)]
+#[command(name = "chunkref", version, about, long_about, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Scan(scan::ScanArgs),
+    Info(info::InfoArgs),
+    Get(get::GetArgs),
+    /// Internal: scan files named on stdin for a parent `chunkref scan` (one per line).
+    #[command(hide = true, name = "__scan-worker")]
+    Worker(workers::WorkerArgs),
+}
+
+/// Runs the command line and returns the exit status.
+pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan::run(&args),
+        Command::Info(args) => info::run(&args),
+        Command::Get(args) => get::run(&args),
+        Command::Worker(args) => workers::serve(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,398 @@
+//! The in-memory reference store: groups, arrays, and one dense chunk manifest per array.
+//!
+//! Chunk references are held column-wise (url index, offset, length) as VirtualiZarr's
+//! `ChunkManifest` does, so a store of millions of chunks costs 20 bytes a chunk, not a
+//! `String` key and a JSON value each. Chunk keys are computed when serialising.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+/// Attributes of a group or array: JSON values, keys sorted.
+pub type Attrs = serde_json::Map<String, Value>;
+
+/// The url-index value of a chunk that was never written (reads as the fill value).
+const MISSING: u32 = u32::MAX;
+/// The url-index value of a chunk whose bytes are inline; its offset indexes `inline`.
+const INLINE: u32 = u32::MAX - 1;
+/// The length value of a reference to a whole file rather than a range of it.
+const WHOLE_FILE: u64 = u64::MAX;
+
+/// What a chunk key refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkRef<'a> {
+    /// Never written: the chunk reads as the array's fill value.
+    Missing,
+    /// The chunk's encoded bytes, held in the store.
+    Inline(&'a [u8]),
+    /// `length` bytes of `url` starting at byte `offset`.
+    Range {
+        /// The file holding the chunk.
+        url: &'a str,
+        /// Byte offset of the chunk in the file.
+        offset: u64,
+        /// Length of the chunk in bytes (its stored, encoded size).
+        length: u64,
+    },
+    /// The whole of `url` is the chunk.
+    Whole {
+        /// The file that is the chunk.
+        url: &'a str,
+    },
+}
+
+/// The Zarr V2 metadata of one array: what `.zarray` and `.zattrs` say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrayMeta {
+    /// Extent of each dimension (empty for a scalar).
+    pub shape: Vec<u64>,
+    /// Chunk extent of each dimension (empty for a scalar).
+    pub chunks: Vec<u64>,
+    /// Zarr V2 dtype string as stored, e.g. `<f4`, `>i2`, `|S12`, `|O`.
+    pub dtype: String,
+    /// What a missing chunk reads as: a JSON number, `"NaN"`, `"Infinity"`, `"-Infinity"`,
+    /// a base64 string for fixed strings, or null.
+    pub fill_value: Value,
+    /// Codec configurations applied in order (numcodecs JSON, e.g. `{"id":"zlib","level":4}`).
+    pub filters: Vec<Value>,
+    /// The compressor, applied after the filters; chunkref writes `None` and puts every codec
+    /// in `filters`, which keeps the HDF5 pipeline order exact.
+    pub compressor: Option<Value>,
+    /// Dimension names (`_ARRAY_DIMENSIONS`), one per dimension.
+    pub dimensions: Vec<String>,
+    /// Attributes, without `_ARRAY_DIMENSIONS`.
+    pub attrs: Attrs,
+}
+
+impl ArrayMeta {
+    /// The number of chunks along each dimension: `ceil(shape / chunks)`.
+    #[must_use]
+    pub fn grid(&self) -> Vec<u64> {
+        self.shape
+            .iter()
+            .zip(&self.chunks)
+            .map(|(&n, &c)| if c == 0 { 0 } else { n.div_ceil(c) })
+            .collect()
+    }
+
+    /// The size in bytes of one element, when the dtype has a fixed size.
+    #[must_use]
+    pub fn item_size(&self) -> Option<usize> {
+        self.dtype.get(2..).and_then(|n| n.parse().ok())
+    }
+}
+
+/// Where each chunk of one array lies: dense columns over the chunk grid in C order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChunkManifest {
+    grid: Vec<u64>,
+    url: Vec<u32>,
+    offset: Vec<u64>,
+    length: Vec<u64>,
+    inline: Vec<Vec<u8>>,
+}
+
+impl ChunkManifest {
+    /// A manifest over `grid` (chunks per dimension) with every chunk missing.
+    ///
+    /// # Errors
+    /// Returns a message when the grid has more chunks than memory can index.
+    pub fn new(grid: &[u64]) -> Result<Self, String> {
+        let n = grid
+            .iter()
+            .try_fold(1u64, |acc, &g| acc.checked_mul(g))
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n <= 1 << 34)
+            .ok_or_else(|| format!("chunk grid {grid:?} is too large"))?;
+        Ok(Self {
+            grid: grid.to_vec(),
+            url: vec![MISSING; n],
+            offset: vec![0; n],
+            length: vec![0; n],
+            inline: Vec::new(),
+        })
+    }
+
+    /// The number of chunks along each dimension.
+    #[must_use]
+    pub fn grid(&self) -> &[u64] {
+        &self.grid
+    }
+
+    /// The number of chunk slots (present or missing).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.url.len()
+    }
+
+    /// Whether the grid has no chunk slots.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.url.is_empty()
+    }
+
+    /// The C-order number of the chunk at grid position `index`, if inside the grid.
+    #[must_use]
+    pub fn linear(&self, index: &[u64]) -> Option<usize> {
+        if index.len() != self.grid.len() {
+            return None;
+        }
+        let mut n: u64 = 0;
+        for (&i, &g) in index.iter().zip(&self.grid) {
+            if i >= g {
+                return None;
+            }
+            n = n * g + i;
+        }
+        usize::try_from(n).ok()
+    }
+
+    /// The grid position of the chunk with C-order number `n`.
+    #[must_use]
+    pub fn position(&self, mut n: usize) -> Vec<u64> {
+        let mut pos = vec![0; self.grid.len()];
+        for (p, &g) in pos.iter_mut().zip(&self.grid).rev() {
+            let g = g.max(1) as usize;
+            *p = (n % g) as u64;
+            n /= g;
+        }
+        pos
+    }
+
+    /// The Zarr V2 key suffix of the chunk with C-order number `n` (`"0.3.1"`; `"0"` for a scalar).
+    #[must_use]
+    pub fn key(&self, n: usize) -> String {
+        let pos = self.position(n);
+        if pos.is_empty() {
+            return "0".to_owned();
+        }
+        let parts: Vec<String> = pos.iter().map(u64::to_string).collect();
+        parts.join(".")
+    }
+
+    fn set(&mut self, n: usize, url: u32, offset: u64, length: u64) {
+        self.url[n] = url;
+        self.offset[n] = offset;
+        self.length[n] = length;
+    }
+
+    /// Marks chunk `n` as never written.
+    pub fn set_missing(&mut self, n: usize) {
+        self.set(n, MISSING, 0, 0);
+    }
+
+    /// Stores chunk `n`'s encoded bytes inline.
+    pub fn set_inline(&mut self, n: usize, bytes: Vec<u8>) {
+        let slot = self.inline.len() as u64;
+        self.inline.push(bytes);
+        self.set(n, INLINE, slot, 0);
+    }
+
+    /// Points chunk `n` at `length` bytes from `offset` of the url with index `url`.
+    pub fn set_range(&mut self, n: usize, url: u32, offset: u64, length: u64) {
+        self.set(n, url, offset, length);
+    }
+
+    /// Points chunk `n` at the whole file with url index `url`.
+    pub fn set_whole(&mut self, n: usize, url: u32) {
+        self.set(n, url, 0, WHOLE_FILE);
+    }
+
+    /// The url index of chunk `n`, or `None` if it is missing or inline.
+    #[must_use]
+    pub fn url_index(&self, n: usize) -> Option<u32> {
+        let u = *self.url.get(n)?;
+        (u != MISSING && u != INLINE).then_some(u)
+    }
+
+    /// Replaces every url index `i` by `map[i]` (used when stores are merged).
+    pub fn remap_urls(&mut self, map: &[u32]) {
+        for u in &mut self.url {
+            if *u != MISSING && *u != INLINE {
+                *u = map[*u as usize];
+            }
+        }
+    }
+}
+
+/// An array's metadata and chunk manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArrayRefs {
+    /// What `.zarray` and `.zattrs` say.
+    pub meta: ArrayMeta,
+    /// Where each chunk lies.
+    pub chunks: ChunkManifest,
+}
+
+/// Counts that `info` and scan summaries report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    /// Number of arrays.
+    pub variables: usize,
+    /// Chunks present (referenced or inline).
+    pub chunks: u64,
+    /// Chunks stored inline.
+    pub inline_chunks: u64,
+    /// Bytes referenced in data files (ranges only) plus inline bytes.
+    pub bytes: u64,
+}
+
+/// A Zarr V2 hierarchy whose chunks are references: the unit scan produces, combine merges
+/// and read serves.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RefStore {
+    /// Groups by path (`""` is the root, `"grp/sub"` a nested group) with their attributes.
+    pub groups: BTreeMap<String, Attrs>,
+    /// Arrays by path (`"t2m"`, `"grp/v"`).
+    pub arrays: BTreeMap<String, ArrayRefs>,
+    urls: Vec<String>,
+    url_index: HashMap<String, u32>,
+}
+
+impl RefStore {
+    /// An empty store with only the root group.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut store = Self::default();
+        store.groups.insert(String::new(), Attrs::new());
+        store
+    }
+
+    /// The index of `url` in the url table, adding it if new.
+    pub fn intern_url(&mut self, url: &str) -> u32 {
+        if let Some(&i) = self.url_index.get(url) {
+            return i;
+        }
+        let i = self.urls.len() as u32;
+        self.urls.push(url.to_owned());
+        self.url_index.insert(url.to_owned(), i);
+        i
+    }
+
+    /// The url table, in the order urls were first interned.
+    #[must_use]
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    /// Rewrites every url with `f` (e.g. to replace a local prefix by a remote one).
+    pub fn map_urls(&mut self, f: impl Fn(&str) -> String) {
+        let old = std::mem::take(&mut self.urls);
+        self.url_index.clear();
+        let map: Vec<u32> = old.iter().map(|u| self.intern_url(&f(u))).collect();
+        for array in self.arrays.values_mut() {
+            array.chunks.remap_urls(&map);
+        }
+    }
+
+    /// What chunk `n` of `array` refers to.
+    #[must_use]
+    pub fn chunk_ref<'a>(&'a self, array: &'a ArrayRefs, n: usize) -> ChunkRef<'a> {
+        let m = &array.chunks;
+        match m.url.get(n).copied() {
+            None | Some(MISSING) => ChunkRef::Missing,
+            Some(INLINE) => m
+                .inline
+                .get(m.offset[n] as usize)
+                .map_or(ChunkRef::Missing, |b| ChunkRef::Inline(b)),
+            Some(u) => {
+                let Some(url) = self.urls.get(u as usize) else {
+                    return ChunkRef::Missing;
+                };
+                if m.length[n] == WHOLE_FILE {
+                    ChunkRef::Whole { url }
+                } else {
+                    ChunkRef::Range { url, offset: m.offset[n], length: m.length[n] }
+                }
+            }
+        }
+    }
+
+    /// Counts of arrays, chunks and bytes.
+    #[must_use]
+    pub fn stats(&self) -> StoreStats {
+        let mut s = StoreStats { variables: self.arrays.len(), ..StoreStats::default() };
+        for array in self.arrays.values() {
+            for n in 0..array.chunks.len() {
+                match self.chunk_ref(array, n) {
+                    ChunkRef::Missing => {}
+                    ChunkRef::Inline(b) => {
+                        s.chunks += 1;
+                        s.inline_chunks += 1;
+                        s.bytes += b.len() as u64;
+                    }
+                    ChunkRef::Range { length, .. } => {
+                        s.chunks += 1;
+                        s.bytes += length;
+                    }
+                    ChunkRef::Whole { .. } => s.chunks += 1,
+                }
+            }
+        }
+        s
+    }
+
+    /// Adds every group that is a parent of an array or group path and missing so far.
+    pub fn add_parent_groups(&mut self) {
+        let paths: Vec<String> = self.arrays.keys().chain(self.groups.keys()).cloned().collect();
+        for path in paths {
+            let mut parent = path.as_str();
+            while let Some((p, _)) = parent.rsplit_once('/') {
+                self.groups.entry(p.to_owned()).or_default();
+                parent = p;
+            }
+            self.groups.entry(String::new()).or_default();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_positions_are_c_order() {
+        let m = ChunkManifest::new(&[2, 3, 4]).unwrap();
+        assert_eq!(m.len(), 24);
+        assert_eq!(m.key(0), "0.0.0");
+        assert_eq!(m.key(5), "0.1.1");
+        assert_eq!(m.key(23), "1.2.3");
+        assert_eq!(m.linear(&[1, 2, 3]), Some(23));
+        assert_eq!(m.linear(&[2, 0, 0]), None);
+        let scalar = ChunkManifest::new(&[]).unwrap();
+        assert_eq!(scalar.len(), 1);
+        assert_eq!(scalar.key(0), "0");
+    }
+
+    #[test]
+    fn refs_round_trip_through_the_columns() {
+        let mut store = RefStore::new();
+        let u = store.intern_url("file:///a.nc");
+        assert_eq!(store.intern_url("file:///a.nc"), u);
+        let mut chunks = ChunkManifest::new(&[4]).unwrap();
+        chunks.set_range(0, u, 10, 20);
+        chunks.set_inline(1, vec![1, 2]);
+        chunks.set_whole(3, u);
+        let meta = ArrayMeta {
+            shape: vec![4],
+            chunks: vec![1],
+            dtype: "<i2".into(),
+            fill_value: Value::Null,
+            filters: vec![],
+            compressor: None,
+            dimensions: vec!["x".into()],
+            attrs: Attrs::new(),
+        };
+        let array = ArrayRefs { meta, chunks };
+        assert_eq!(
+            store.chunk_ref(&array, 0),
+            ChunkRef::Range { url: "file:///a.nc", offset: 10, length: 20 }
+        );
+        assert_eq!(store.chunk_ref(&array, 1), ChunkRef::Inline(&[1, 2]));
+        assert_eq!(store.chunk_ref(&array, 2), ChunkRef::Missing);
+        assert_eq!(store.chunk_ref(&array, 3), ChunkRef::Whole { url: "file:///a.nc" });
+        store.arrays.insert("v".into(), array);
+        let s = store.stats();
+        assert_eq!((s.chunks, s.inline_chunks, s.bytes), (3, 1, 22));
+    }
+}

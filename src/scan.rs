@@ -1,0 +1,113 @@
+//! Scanners: one file in, one [`RefStore`] out.
+//!
+//! [`scan_file`] detects the format from the file's first bytes (never its name) and hands
+//! the file to the scanner of that format. Scanners read metadata only; they record where
+//! each chunk lies and never copy chunk data, except small chunks they inline. They do no
+//! network I/O and write nothing.
+
+pub mod detect;
+pub mod hdf5;
+
+use std::path::Path;
+
+pub use detect::Format;
+
+use crate::error::{Error, Result};
+use crate::refs::RefStore;
+
+/// Chunks (and whole small arrays) up to this many bytes are stored inline, as kerchunk's
+/// `SingleHdf5ToZarr` does by default.
+pub const DEFAULT_INLINE_THRESHOLD: u64 = 500;
+
+/// Arrays whose chunks cannot be referenced (an unsupported filter that HDF5 can still
+/// decode) are read and inlined whole when their decoded size is at most this.
+pub const DEFAULT_MAX_INLINE_ARRAY: u64 = 1 << 20;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Chunks of at most this many bytes are inlined (0 disables inlining of chunks).
+    pub inline_threshold: u64,
+    /// Largest decoded array that may be inlined when it cannot be referenced.
+    pub max_inline_array: u64,
+    /// The url written into references; by default the file's absolute `file://` url.
+    pub url: Option<String>,
+    /// Rewrites urls that start with the first string to start with the second instead
+    /// (e.g. `/data/` → `s3://bucket/`), so a store built here serves data kept elsewhere.
+    pub url_prefix: Option<(String, String)>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self { inline_threshold: DEFAULT_INLINE_THRESHOLD, max_inline_array: DEFAULT_MAX_INLINE_ARRAY, url: None, url_prefix: None }
+    }
+}
+
+/// What a scan produced: the store, and what was skipped or changed on the way.
+#[derive(Debug, Clone)]
+pub struct ScanOutput {
+    /// The reference store of the file.
+    pub store: RefStore,
+    /// Variables or attributes skipped, with the reason (e.g. a compound type).
+    pub warnings: Vec<String>,
+}
+
+/// Scans one file into a reference store.
+///
+/// # Errors
+/// Returns [`Error::Io`] when the file cannot be read, [`Error::UnknownFormat`] when it is not
+/// a format chunkref scans, and [`Error::Scan`] when it is corrupt or truncated.
+pub fn scan_file(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
+    let mut output = match detect::detect(path)? {
+        Format::Hdf5 { .. } => hdf5::scan(path, options)?,
+        other => {
+            return Err(Error::UnknownFormat {
+                path: path.to_owned(),
+                reason: format!("{other} files are not supported yet (only NetCDF4/HDF5)"),
+            })
+        }
+    };
+    if let Some((from, to)) = &options.url_prefix {
+        output.store.map_urls(|u| rewrite_prefix(u, from, to));
+    }
+    Ok(output)
+}
+
+/// Replaces the prefix `from` of `url` by `to`. A `from` without a scheme is matched against
+/// the path of a `file://` url, so `/data/` matches `file:///data/x.nc`.
+#[must_use]
+pub fn rewrite_prefix(url: &str, from: &str, to: &str) -> String {
+    let target = if from.contains("://") { Some(url) } else { url.strip_prefix("file://") };
+    match target.and_then(|t| t.strip_prefix(from)) {
+        Some(rest) => format!("{to}{rest}"),
+        None => url.to_owned(),
+    }
+}
+
+/// The `file://` url of a local path, made absolute.
+///
+/// # Errors
+/// Returns [`Error::Io`] when the path cannot be made absolute.
+pub fn file_url(path: &Path) -> Result<String> {
+    let abs = std::path::absolute(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    url::Url::from_file_path(&abs)
+        .map(String::from)
+        .map_err(|()| Error::InvalidArgument(format!("{}: cannot be written as a file:// url", abs.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_prefixes_rewrite() {
+        let cases = [
+            ("file:///data/a.nc", "/data/", "s3://bucket/", "s3://bucket/a.nc"),
+            ("file:///data/a.nc", "file:///data/", "gs://b/", "gs://b/a.nc"),
+            ("file:///other/a.nc", "/data/", "s3://bucket/", "file:///other/a.nc"),
+        ];
+        for (url, from, to, want) in cases {
+            assert_eq!(rewrite_prefix(url, from, to), want);
+        }
+    }
+}
