@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 ///
 /// For local files a read call costs about as much as copying a few tens of KiB, so the gap is
 /// kept small: a sparse selection never reads much it does not need. Remote backends, where a
-/// request costs as much as a megabyte of transfer, will want a larger gap (object_store uses
+/// request costs as much as a megabyte of transfer, will want a larger gap (`object_store` uses
 /// 1 MiB); change it here, nowhere else.
 pub const COALESCE_GAP: u64 = 64 * 1024;
 
@@ -297,7 +297,7 @@ fn fetch_merged(url: &str, requests: &[Range<u64>]) -> Result<Vec<Bytes>> {
 }
 
 /// The error for a failed read of `batch`: a range past the end of the file is said so, with
-/// the file's size, rather than in object_store's words.
+/// the file's size, rather than in `object_store`'s words.
 fn range_error(url: &str, batch: &[Range<u64>], e: &object_store::Error) -> Error {
     if !matches!(e, object_store::Error::NotFound { .. }) {
         if let Ok(len) = size(url) {

@@ -7,6 +7,16 @@ use std::path::{Path, PathBuf};
 use chunkref::read::DynArray;
 use chunkref::scan::{scan_file, ScanOptions, ScanOutput};
 
+/// Serialises the tests of this file. HDF5 shares one open file between every handle of a
+/// process: when a scan (or the `hdf5` crate) opens and closes a fixture that netCDF-C holds
+/// open in another test thread, netCDF-C's cached dataset ids go stale and it crashes in
+/// `nc4_get_var_meta` (seen here as SIGSEGV). One file, one user at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
@@ -82,25 +92,177 @@ fn compare_with_netcdf(name: &str) -> usize {
 
 #[test]
 fn era5_small_matches_netcdf() {
+    let _serial = serial();
     assert!(compare_with_netcdf("era5_small.nc") >= 4);
 }
 
 #[test]
 fn groups_match_netcdf() {
+    let _serial = serial();
     assert!(compare_with_netcdf("groups.nc") >= 5);
 }
 
 #[test]
 fn every_type_matches_netcdf() {
+    let _serial = serial();
     assert!(compare_with_netcdf("types.nc") >= 20);
 }
 
 #[test]
 fn packed_matches_netcdf() {
+    let _serial = serial();
     assert!(compare_with_netcdf("packed.nc") >= 3);
 }
 
 #[test]
 fn unlimited_with_unwritten_chunks_matches_netcdf() {
+    let _serial = serial();
     assert!(compare_with_netcdf("unlimited.nc") >= 3);
+}
+
+/// Scans with inline_threshold 0, so every chunk is a byte-range reference into the file.
+#[test]
+fn every_fixture_matches_with_all_chunks_referenced() {
+    let _serial = serial();
+    let options = ScanOptions { inline_threshold: 0, ..ScanOptions::default() };
+    for name in ["era5_small.nc", "groups.nc", "types.nc", "packed.nc", "unlimited.nc"] {
+        let (out, ds, _dir) = scan_and_open(name, &options);
+        let file = netcdf::open(fixture(name)).unwrap();
+        for path in ds.variables() {
+            let ours = ds.variable(&path).unwrap();
+            let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
+            let values = ours.read_dyn(&whole).unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+            if matches!(values, DynArray::String(_)) {
+                continue;
+            }
+            let raw = netcdf_variable(&file, &path).get_raw_values(..).unwrap();
+            let item = ours.meta().item_size().unwrap_or(1);
+            assert_eq!(native_bytes(&values, item), raw, "{name}:{path}");
+        }
+        assert!(out.store.stats().chunks > out.store.stats().inline_chunks, "{name}: ranges were referenced");
+    }
+}
+
+/// The native-endian bytes HDF5 itself reads for a dataset (filters applied by HDF5).
+fn hdf5_native_bytes(file: &hdf5::File, path: &str) -> Vec<u8> {
+    use hdf5_sys::{h5d, h5p, h5s, h5t};
+    let ds = file.dataset(path).unwrap_or_else(|e| panic!("HDF5 has no dataset {path}: {e}"));
+    hdf5::sync::sync(|| unsafe {
+        let ftype = h5d::H5Dget_type(ds.id());
+        let ntype = h5t::H5Tget_native_type(ftype, h5t::H5T_direction_t::H5T_DIR_ASCEND);
+        let size = h5t::H5Tget_size(ntype);
+        let mut buf = vec![0u8; ds.size() * size];
+        if !buf.is_empty() {
+            let status = h5d::H5Dread(ds.id(), ntype, h5s::H5S_ALL, h5s::H5S_ALL, h5p::H5P_DEFAULT, buf.as_mut_ptr().cast());
+            assert!(status >= 0, "HDF5 cannot read {path}");
+        }
+        h5t::H5Tclose(ntype);
+        h5t::H5Tclose(ftype);
+        buf
+    })
+}
+
+/// Compares every dataset chunkref kept from a plain HDF5 fixture with the HDF5 library's read.
+fn compare_with_hdf5(name: &str, options: &ScanOptions) -> Vec<String> {
+    let (_, ds, _dir) = scan_and_open(name, options);
+    let file = hdf5::File::open(fixture(name)).unwrap();
+    let mut compared = Vec::new();
+    for path in ds.variables() {
+        let ours = ds.variable(&path).unwrap();
+        let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
+        let values = ours.read_dyn(&whole).unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+        if let DynArray::String(strings) = &values {
+            let theirs = file.dataset(&path).unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap();
+            let theirs: Vec<&str> = theirs.iter().map(|s| s.as_str()).collect();
+            let ours: Vec<&str> = strings.iter().map(String::as_str).collect();
+            assert_eq!(ours, theirs, "{name}:{path}");
+        } else {
+            let item = ours.meta().item_size().unwrap_or(1);
+            assert_eq!(native_bytes(&values, item), hdf5_native_bytes(&file, &path), "{name}:{path}: values differ from HDF5");
+        }
+        compared.push(path);
+    }
+    compared
+}
+
+#[test]
+fn layouts_match_hdf5() {
+    let _serial = serial();
+    for threshold in [0, 500] {
+        let options = ScanOptions { inline_threshold: threshold, ..ScanOptions::default() };
+        let compared = compare_with_hdf5("layouts.h5", &options);
+        for expected in [
+            "compact",
+            "contiguous",
+            "contiguous_unwritten",
+            "fletcher32_deflate",
+            "no_scales",
+            "fixed_string",
+            "vlen_string",
+            "filter_mask",
+            "partial_unfiltered",
+            "scaleoffset_int",
+            "scaleoffset_float",
+            "with_scale",
+        ] {
+            assert!(compared.iter().any(|c| c == expected), "{expected} was not scanned (threshold {threshold})");
+        }
+    }
+}
+
+#[test]
+fn every_chunk_index_type_matches_hdf5() {
+    let _serial = serial();
+    let options = ScanOptions { inline_threshold: 0, ..ScanOptions::default() };
+    let compared = compare_with_hdf5("chunk_index.h5", &options);
+    assert_eq!(compared.len(), 6, "{compared:?}");
+}
+
+#[test]
+fn unsupported_datasets_are_skipped_by_name() {
+    let _serial = serial();
+    let out = scan_file(&fixture("layouts.h5"), &ScanOptions::default()).unwrap();
+    for skipped in ["compound", "enum_data", "vlen_int", "opaque_data", "obj_refs", "lzf_data"] {
+        assert!(!out.store.arrays.contains_key(skipped), "{skipped} should be skipped");
+        assert!(out.warnings.iter().any(|w| w.contains(&format!("variable {skipped} "))), "no warning names {skipped}: {:?}", out.warnings);
+    }
+    assert!(out.warnings.iter().any(|w| w.contains("lzf")), "the lzf warning names the filter");
+}
+
+#[test]
+fn masked_chunks_are_inlined_not_referenced() {
+    let _serial = serial();
+    let out = scan_file(&fixture("layouts.h5"), &ScanOptions { inline_threshold: 0, ..ScanOptions::default() }).unwrap();
+    let store = &out.store;
+    for (name, masked) in [("filter_mask", 1), ("partial_unfiltered", 2)] {
+        let array = &store.arrays[name];
+        let r = store.chunk_ref(array, masked);
+        assert!(matches!(r, chunkref::refs::ChunkRef::Inline(_)), "{name} chunk {masked}: {r:?}");
+        assert!(matches!(store.chunk_ref(array, 0), chunkref::refs::ChunkRef::Range { .. }), "{name} chunk 0 is a plain reference");
+    }
+}
+
+#[test]
+fn unwritten_chunks_are_missing_keys() {
+    let _serial = serial();
+    let out = scan_file(&fixture("chunk_index.h5"), &ScanOptions { inline_threshold: 0, ..ScanOptions::default() }).unwrap();
+    let array = &out.store.arrays["extensible_sparse"];
+    let present = (0..array.chunks.len())
+        .filter(|&n| !matches!(out.store.chunk_ref(array, n), chunkref::refs::ChunkRef::Missing))
+        .count();
+    assert_eq!((array.chunks.len(), present), (9, 2));
+    assert_eq!(array.meta.fill_value, serde_json::json!(-9));
+}
+
+#[test]
+fn dimension_names_come_from_scales_or_are_phony() {
+    let _serial = serial();
+    let out = scan_file(&fixture("layouts.h5"), &ScanOptions::default()).unwrap();
+    let dims = |v: &str| out.store.arrays[v].meta.dimensions.clone();
+    assert_eq!(dims("with_scale")[0], "x");
+    assert!(dims("with_scale")[1].starts_with("phony_dim_"));
+    let ns = dims("no_scales");
+    assert!(ns.iter().all(|d| d.starts_with("phony_dim_")) && ns[0] != ns[1], "{ns:?}");
+    let out = scan_file(&fixture("era5_small.nc"), &ScanOptions::default()).unwrap();
+    assert_eq!(out.store.arrays["t2m"].meta.dimensions, ["time", "lat", "lon"]);
 }

@@ -4,7 +4,7 @@
 //! `value * scale_factor + add_offset` is applied; `_Unsigned = "true"` on a signed integer
 //! variable reinterprets its values (and its fill values) as unsigned first. Fill values are
 //! compared in the variable's own precision (a `_FillValue` of a `float32` variable is rounded
-//! to `float32`, as NumPy 2 compares a float32 array with a Python float).
+//! to `float32`, as `NumPy` 2 compares a `float32` array with a Python float).
 //!
 //! This module works on values and attributes only; reading is [`super::Variable`]'s job.
 

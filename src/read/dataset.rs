@@ -111,8 +111,10 @@ impl Dataset {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(", ");
-            if names.len() > NAMES_IN_ERRORS {
-                available.push_str(&format!(", ... ({} more)", names.len() - NAMES_IN_ERRORS));
+            if let Some(more) = names.len().checked_sub(NAMES_IN_ERRORS).filter(|&m| m > 0) {
+                available.push_str(", ... (");
+                available.push_str(&more.to_string());
+                available.push_str(" more)");
             }
             return Err(Error::NoSuchVariable {
                 name: name.to_owned(),

@@ -33,7 +33,7 @@ pub enum DynArray {
     F64(ArrayD<f64>),
     /// `|b1`
     Bool(ArrayD<bool>),
-    /// Fixed-width byte strings (`|S<n>`), trailing NUL bytes removed as NumPy shows them.
+    /// Fixed-width byte strings (`|S<n>`), trailing `NUL` bytes removed as `NumPy` shows them.
     Bytes(ArrayD<Vec<u8>>),
     /// Variable-length UTF-8 strings (`|O` with `vlen-utf8`).
     String(ArrayD<String>),

@@ -139,7 +139,7 @@ impl RefStorage {
             .prefetched
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        slot.array = array.to_owned();
+        array.clone_into(&mut slot.array);
         slot.chunks = fetched.into_iter().flatten().collect();
         Ok(())
     }

@@ -310,7 +310,10 @@ impl<'a> Scanner<'a> {
             0
         })
         .map_err(|e| Skip(format!("cannot list chunks: {e}")))?;
+        let partial_unfiltered = props.partial_chunks_unfiltered();
         for (offset, mask, addr, size) in listed {
+            let is_partial = offset.iter().zip(&meta.chunks).zip(&meta.shape).any(|((o, c), n)| o + c > *n);
+            let mask = if partial_unfiltered && is_partial && !meta.filters.is_empty() { u32::MAX } else { mask };
             let index: Vec<u64> = offset.iter().zip(&meta.chunks).map(|(o, c)| o / c).collect();
             let n = manifest
                 .linear(&index)

@@ -163,6 +163,15 @@ impl CreateProps {
         }
     }
 
+    /// Whether edge chunks that are only partly inside the dataset are stored unfiltered
+    /// (`H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS`): HDF5 then reports a zero filter mask for them.
+    pub(super) fn partial_chunks_unfiltered(&self) -> bool {
+        let mut opts: std::ffi::c_uint = 0;
+        // SAFETY: plain query on a valid plist.
+        let ok = unsafe { hdf5_sys::h5p::H5Pget_chunk_opts(self.0.id(), &mut opts) } >= 0;
+        ok && opts & hdf5_sys::h5d::H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS != 0
+    }
+
     /// The fill value in the file's datatype `tid`, if the file sets one (not the library default).
     pub(super) fn user_fill_value(&self, tid: hid_t, size: usize) -> Option<Vec<u8>> {
         // SAFETY: `buf` has room for one element of `tid`.
