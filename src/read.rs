@@ -16,3 +16,6 @@ pub mod store;
 
 pub use dataset::{open, Dataset, Variable};
 pub use dyn_array::DynArray;
+/// The element types [`Variable::read`] accepts (`i8` ... `f64`, `bool`, `String`, ...), for
+/// callers writing code generic over them.
+pub use zarrs::array::ElementOwned;

@@ -601,6 +601,13 @@ fn reads_do_not_touch_chunks_outside_the_selection() {
 }
 
 #[test]
+fn datasets_and_variables_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Dataset>();
+    assert_send_sync::<chunkref::Variable>();
+}
+
+#[test]
 fn error_messages_name_what_failed() {
     let dir = tempfile::tempdir().unwrap();
     let mut file = DataFile::new(dir.path(), "e.bin");
@@ -652,48 +659,4 @@ fn error_messages_name_what_failed() {
         gone.contains("gone.nc: chunk gone/0: reading bytes 5..12: no such file"),
         "{gone}"
     );
-}
-
-#[test]
-#[ignore]
-fn zz_bench() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut file = DataFile::new(dir.path(), "bench.bin");
-    let (rows, cols) = (2000u64, 12800u64); // 100 MB of f32
-    let (crow, ccol) = (100u64, 2560u64); // 1 MB chunks
-    let mut refs = Vec::new();
-    let mut raw_total = 0usize;
-    let mut comp = Vec::new();
-    for ci in 0..rows / crow {
-        for cj in 0..cols / ccol {
-            let raw: Vec<u8> = (0..crow)
-                .flat_map(|i| (0..ccol).map(move |j| (((ci * crow + i) as f32) * 0.01).sin() * 300.0 + ((cj * ccol + j) as f32 * 0.001).cos()))
-                .flat_map(f32::to_le_bytes)
-                .collect();
-            raw_total += raw.len();
-            let z = zlib(&shuffle(&raw, 4));
-            refs.push(file.push(&z));
-            comp.push(z);
-        }
-    }
-    let url = file.write();
-    let t = std::time::Instant::now();
-    for z in &comp {
-        let mut d = flate2::read::ZlibDecoder::new(&z[..]);
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut d, &mut out).unwrap();
-    }
-    let el = t.elapsed().as_secs_f64();
-    eprintln!("flate2 alone 1 thread: {:.0} MB/s", raw_total as f64 / el / 1e6);
-    let refs: Vec<_> = refs.iter().map(|&(o, l)| Some((url.as_str(), o, l))).collect();
-    let filters = vec![json!({"id":"shuffle","elementsize":4}), json!({"id":"zlib","level":4})];
-    let mut store = RefStore::new();
-    add_array(&mut store, "b", meta(&[rows, cols], &[crow, ccol], "<f4", json!(0), filters), &refs);
-    let v = Dataset::from_store(store).variable("b").unwrap();
-    for _ in 0..3 {
-        let t = std::time::Instant::now();
-        let a = v.read_all::<f32>().unwrap();
-        let el = t.elapsed().as_secs_f64();
-        eprintln!("chunkref read_all: {:.0} MB/s ({} elems)", raw_total as f64 / el / 1e6, a.len());
-    }
 }

@@ -301,19 +301,17 @@ impl Variable {
         let per_dim: Vec<Range<u64>> = ranges
             .iter()
             .zip(&self.meta.chunks)
-            .map(|(r, &c)| {
-                if r.is_empty() {
-                    0..0
-                } else {
-                    r.start / c..r.end.div_ceil(c)
-                }
+            .map(|(r, &c)| match c {
+                _ if r.is_empty() => 0..0,
+                0 => 0..0,
+                c => r.start / c..r.end.div_ceil(c),
             })
             .collect();
         let mut out = Vec::new();
-        let mut pos: Vec<u64> = per_dim.iter().map(|r| r.start).collect();
         if per_dim.iter().any(Range::is_empty) {
             return out;
         }
+        let mut pos: Vec<u64> = per_dim.iter().map(|r| r.start).collect();
         loop {
             out.extend(array.chunks.linear(&pos));
             let Some(d) = (0..pos.len()).rev().find(|&d| pos[d] + 1 < per_dim[d].end) else {

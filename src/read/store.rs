@@ -208,7 +208,7 @@ impl RefStorage {
                 let absolute: Vec<Range<u64>> = within
                     .iter()
                     .flatten()
-                    .map(|r| offset + r.start..offset + r.end)
+                    .map(|r| offset.saturating_add(r.start)..offset.saturating_add(r.end))
                     .collect();
                 let mut fetched = io::read_ranges(&self.url(url), &absolute)?.into_iter();
                 let slices = within

@@ -98,8 +98,14 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-/// A variable-level problem: the variable is skipped and the reason reported.
-struct Skip(String);
+/// Why a dataset did not become an array.
+enum Problem {
+    /// It cannot be represented (a type or filter Zarr lacks): skip it with a warning naming it.
+    Skip(String),
+    /// The file is corrupt or truncated here: the whole scan fails, naming the variable.
+    Corrupt(String),
+}
+use Problem::{Corrupt, Skip};
 
 impl<'a> Scanner<'a> {
     fn error(&self, variable: Option<&str>, reason: impl Into<String>) -> Error {
@@ -123,6 +129,7 @@ impl<'a> Scanner<'a> {
                     match self.dataset(&ds, prefix, &name) {
                         Ok(()) => {}
                         Err(Skip(reason)) => self.warnings.push(format!("variable {path} skipped: {reason}")),
+                        Err(Corrupt(reason)) => return Err(self.error(Some(&path), reason)),
                     }
                 }
                 Ok(_) => {}
@@ -132,7 +139,7 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn dataset(&mut self, ds: &Dataset, prefix: &str, name: &str) -> std::result::Result<(), Skip> {
+    fn dataset(&mut self, ds: &Dataset, prefix: &str, name: &str) -> std::result::Result<(), Problem> {
         if is_dimension_only(ds) {
             return Ok(());
         }
@@ -208,17 +215,17 @@ impl<'a> Scanner<'a> {
         name
     }
 
-    fn read_at(&self, offset: u64, length: u64, variable: &str) -> std::result::Result<Vec<u8>, Skip> {
+    fn read_at(&self, offset: u64, length: u64, variable: &str) -> std::result::Result<Vec<u8>, Problem> {
         let mut buf = vec![0u8; length as usize];
         self.data
             .read_exact_at(&mut buf, offset)
-            .map_err(|e| Skip(format!("cannot read {length} bytes at offset {offset} for {variable}: {e}")))?;
+            .map_err(|e| Corrupt(format!("cannot read {length} bytes at offset {offset} for {variable}: {e}")))?;
         Ok(buf)
     }
 
-    fn check_range(&self, offset: u64, length: u64) -> std::result::Result<(), Skip> {
+    fn check_range(&self, offset: u64, length: u64) -> std::result::Result<(), Problem> {
         if offset.checked_add(length).is_none_or(|end| end > self.file_len) {
-            return Err(Skip(format!(
+            return Err(Corrupt(format!(
                 "data at offset {offset} (length {length}) lies past the end of the file ({} bytes): the file is truncated",
                 self.file_len
             )));
@@ -227,12 +234,12 @@ impl<'a> Scanner<'a> {
     }
 
     /// Variable-length strings live in the global heap: read them and inline one `vlen-utf8` chunk.
-    fn var_strings(&mut self, ds: &Dataset, meta: &mut ArrayMeta) -> std::result::Result<ChunkManifest, Skip> {
+    fn var_strings(&mut self, ds: &Dataset, meta: &mut ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
         let strings: Vec<String> = match ds.read_raw::<hdf5::types::VarLenUnicode>() {
             Ok(v) => v.iter().map(|s| s.as_str().to_owned()).collect(),
             Err(_) => ds
                 .read_raw::<hdf5::types::VarLenAscii>()
-                .map_err(|e| Skip(format!("cannot read its strings: {e}")))?
+                .map_err(|e| Corrupt(format!("cannot read its strings: {e}")))?
                 .iter()
                 .map(|s| s.as_str().to_owned())
                 .collect(),
@@ -249,8 +256,8 @@ impl<'a> Scanner<'a> {
 
     /// A dataset read whole through HDF5 and inlined as one chunk (compact layout, or a filter
     /// no codec decodes).
-    fn whole(&mut self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Skip> {
-        let bytes = raw::read_bytes(ds.id(), tid, info.size, None).map_err(Skip)?;
+    fn whole(&mut self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
+        let bytes = raw::read_bytes(ds.id(), tid, info.size, None).map_err(Corrupt)?;
         let mut manifest = single_chunk_manifest(&meta.shape)?;
         if !manifest.is_empty() {
             manifest.set_inline(0, bytes);
@@ -258,7 +265,7 @@ impl<'a> Scanner<'a> {
         Ok(manifest)
     }
 
-    fn contiguous(&mut self, ds: &Dataset, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Skip> {
+    fn contiguous(&mut self, ds: &Dataset, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
         let mut manifest = single_chunk_manifest(&meta.shape)?;
         if let Some((offset, length)) = raw::contiguous_offset(ds.id()) {
             self.check_range(offset, length)?;
@@ -279,7 +286,7 @@ impl<'a> Scanner<'a> {
         info: &TypeInfo,
         meta: &mut ArrayMeta,
         path: &str,
-    ) -> std::result::Result<ChunkManifest, Skip> {
+    ) -> std::result::Result<ChunkManifest, Problem> {
         let chunk_shape: Vec<u64> = ds.chunk().unwrap_or_default().iter().map(|&c| c as u64).collect();
         if chunk_shape.len() != meta.shape.len() || chunk_shape.contains(&0) {
             return Err(Skip(format!("chunk shape {chunk_shape:?} does not fit shape {:?}", meta.shape)));
@@ -309,7 +316,7 @@ impl<'a> Scanner<'a> {
             listed.push((c.offset.to_vec(), c.filter_mask, c.addr, c.size));
             0
         })
-        .map_err(|e| Skip(format!("cannot list chunks: {e}")))?;
+        .map_err(|e| Corrupt(format!("cannot list chunks: {e}")))?;
         let partial_unfiltered = props.partial_chunks_unfiltered();
         for (offset, mask, addr, size) in listed {
             let is_partial = offset.iter().zip(&meta.chunks).zip(&meta.shape).any(|((o, c), n)| o + c > *n);
@@ -317,7 +324,7 @@ impl<'a> Scanner<'a> {
             let index: Vec<u64> = offset.iter().zip(&meta.chunks).map(|(o, c)| o / c).collect();
             let n = manifest
                 .linear(&index)
-                .ok_or_else(|| Skip(format!("chunk at {offset:?} lies outside the grid {:?}", manifest.grid())))?;
+                .ok_or_else(|| Corrupt(format!("chunk at {offset:?} lies outside the grid {:?}", manifest.grid())))?;
             if mask != 0 {
                 let bytes = self.reencode_chunk(ds, tid, info, meta, &offset)?;
                 manifest.set_inline(n, bytes);
@@ -335,9 +342,9 @@ impl<'a> Scanner<'a> {
 
     /// Reads a chunk stored with some filters skipped through HDF5 and encodes it with the
     /// array's full pipeline, padded to the full chunk shape as Zarr edge chunks are.
-    fn reencode_chunk(&self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta, start: &[u64]) -> std::result::Result<Vec<u8>, Skip> {
+    fn reencode_chunk(&self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta, start: &[u64]) -> std::result::Result<Vec<u8>, Problem> {
         let count: Vec<u64> = start.iter().zip(&meta.chunks).zip(&meta.shape).map(|((&s, &c), &n)| c.min(n.saturating_sub(s))).collect();
-        let part = raw::read_bytes(ds.id(), tid, info.size, Some((start, &count))).map_err(Skip)?;
+        let part = raw::read_bytes(ds.id(), tid, info.size, Some((start, &count))).map_err(Corrupt)?;
         let full = pad_to_chunk(&part, &count, &meta.chunks, info.size);
         filters::encode(&meta.filters, full).map_err(|e| Skip(format!("a chunk at {start:?} was stored with filters skipped and {e}")))
     }
@@ -377,7 +384,7 @@ fn scale_names(ds: &Dataset, ndim: usize) -> Vec<Option<String>> {
 }
 
 /// A manifest of one chunk covering the whole array (none if the array has no elements).
-fn single_chunk_manifest(shape: &[u64]) -> std::result::Result<ChunkManifest, Skip> {
+fn single_chunk_manifest(shape: &[u64]) -> std::result::Result<ChunkManifest, Problem> {
     let grid: Vec<u64> = shape.iter().map(|&n| u64::from(n > 0)).collect();
     ChunkManifest::new(&grid).map_err(Skip)
 }
