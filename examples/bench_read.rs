@@ -108,6 +108,7 @@ fn main() -> Result<()> {
         let mut best = f64::INFINITY;
         let mut best_cpu = 0.0;
         let mut checksum = 0.0_f64;
+        let mut bits_sum = 0_u64;
         for run in 0..args.runs {
             let (c0, t0) = (cpu_seconds(), Instant::now());
             let a = pool.install(|| var.read_all::<f32>())?;
@@ -118,6 +119,9 @@ fn main() -> Result<()> {
             }
             // Checksum outside the timed part, in f64 as numpy's sum(dtype=float64) does.
             checksum = a.iter().map(|&v| f64::from(v)).sum();
+            // Exact: the sum of the values' bit patterns, as numpy's
+            // a.view(np.uint32).sum(dtype=np.uint64) gives it.
+            bits_sum = a.iter().map(|&v| u64::from(v.to_bits())).sum();
             eprintln!(
                 "  threads {threads} run {run}: {secs:.3} s, {:.0} MB/s, cpu/real {:.2}",
                 mb / secs,
@@ -139,6 +143,7 @@ fn main() -> Result<()> {
                 "mb": mb,
                 "cpu_per_real": best_cpu,
                 "checksum": checksum,
+                "bits_sum": bits_sum,
                 "runs": args.runs,
             })
         );

@@ -32,6 +32,11 @@ use crate::error::{Error, Result};
 /// 1 MiB); change it here, nowhere else.
 pub const COALESCE_GAP: u64 = 64 * 1024;
 
+/// A request longer than this is checked against the file's size before its buffer is
+/// allocated, so that a corrupt or hostile reference (a length of 10^18) is an error, not an
+/// out-of-memory abort.
+const CHECK_SIZE_ABOVE: u64 = 64 * 1024 * 1024;
+
 /// Where a path or url points: the kind of store, and for remote stores the bucket or host.
 ///
 /// Values of this type are also the keys of the store cache: one store per scheme and host.
@@ -319,6 +324,20 @@ fn range_error(url: &str, batch: &[Range<u64>], e: &object_store::Error) -> Erro
     fetch_error(url, &what, e)
 }
 
+fn check_within_file(url: &str, ranges: &[Range<u64>]) -> Result<()> {
+    let len = size(url)?;
+    match ranges.iter().find(|r| r.end > len) {
+        Some(r) => Err(Error::Fetch {
+            url: url.to_owned(),
+            reason: format!(
+                "bytes {}..{} reach past the end of the file ({len} bytes)",
+                r.start, r.end
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn check_lengths(url: &str, asked: &[Range<u64>], got: &[Bytes]) -> Result<()> {
     if asked.len() != got.len() {
         return Err(Error::Fetch {
@@ -364,6 +383,9 @@ pub fn read_ranges(url: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         return Ok(Vec::new());
     }
     let merged = coalesce(ranges, COALESCE_GAP);
+    if merged.iter().any(|r| r.end - r.start > CHECK_SIZE_ABOVE) {
+        check_within_file(url, &merged)?;
+    }
     let fetched = fetch_merged(url, &merged)?;
     ranges
         .iter()
@@ -565,5 +587,7 @@ mod tests {
         assert!(read_all(missing.to_str().unwrap()).is_err());
         let reversed = Range { start: 5, end: 4 };
         assert!(read_ranges(p, &[reversed]).is_err());
+        let huge = read_ranges(p, &[10..u64::MAX / 2]).unwrap_err().to_string();
+        assert!(huge.contains("past the end of the file"), "{huge}");
     }
 }

@@ -39,7 +39,12 @@ pub struct ScanOptions {
 
 impl Default for ScanOptions {
     fn default() -> Self {
-        Self { inline_threshold: DEFAULT_INLINE_THRESHOLD, max_inline_array: DEFAULT_MAX_INLINE_ARRAY, url: None, url_prefix: None }
+        Self {
+            inline_threshold: DEFAULT_INLINE_THRESHOLD,
+            max_inline_array: DEFAULT_MAX_INLINE_ARRAY,
+            url: None,
+            url_prefix: None,
+        }
     }
 }
 
@@ -77,7 +82,11 @@ pub fn scan_file(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
 /// the path of a `file://` url, so `/data/` matches `file:///data/x.nc`.
 #[must_use]
 pub fn rewrite_prefix(url: &str, from: &str, to: &str) -> String {
-    let target = if from.contains("://") { Some(url) } else { url.strip_prefix("file://") };
+    let target = if from.contains("://") {
+        Some(url)
+    } else {
+        url.strip_prefix("file://")
+    };
     match target.and_then(|t| t.strip_prefix(from)) {
         Some(rest) => format!("{to}{rest}"),
         None => url.to_owned(),
@@ -89,10 +98,18 @@ pub fn rewrite_prefix(url: &str, from: &str, to: &str) -> String {
 /// # Errors
 /// Returns [`Error::Io`] when the path cannot be made absolute.
 pub fn file_url(path: &Path) -> Result<String> {
-    let abs = std::path::absolute(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    let abs = std::path::absolute(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     url::Url::from_file_path(&abs)
         .map(String::from)
-        .map_err(|()| Error::InvalidArgument(format!("{}: cannot be written as a file:// url", abs.display())))
+        .map_err(|()| {
+            Error::InvalidArgument(format!(
+                "{}: cannot be written as a file:// url",
+                abs.display()
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -102,9 +119,24 @@ mod tests {
     #[test]
     fn url_prefixes_rewrite() {
         let cases = [
-            ("file:///data/a.nc", "/data/", "s3://bucket/", "s3://bucket/a.nc"),
-            ("file:///data/a.nc", "file:///data/", "gs://b/", "gs://b/a.nc"),
-            ("file:///other/a.nc", "/data/", "s3://bucket/", "file:///other/a.nc"),
+            (
+                "file:///data/a.nc",
+                "/data/",
+                "s3://bucket/",
+                "s3://bucket/a.nc",
+            ),
+            (
+                "file:///data/a.nc",
+                "file:///data/",
+                "gs://b/",
+                "gs://b/a.nc",
+            ),
+            (
+                "file:///other/a.nc",
+                "/data/",
+                "s3://bucket/",
+                "file:///other/a.nc",
+            ),
         ];
         for (url, from, to, want) in cases {
             assert_eq!(rewrite_prefix(url, from, to), want);

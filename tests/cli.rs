@@ -4,17 +4,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Runs chunkref with `args` in `dir`, printing everything when an expectation fails.
 fn chunkref(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkref")).args(args).current_dir(dir).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chunkref"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     eprintln!(
         "$ chunkref {}\n(exit {:?})\n--- stdout\n{}\n--- stderr\n{}",
         args.join(" "),
         out.status.code(),
-        String::from_utf8_lossy(&out.stdout).chars().take(3000).collect::<String>(),
+        String::from_utf8_lossy(&out.stdout)
+            .chars()
+            .take(3000)
+            .collect::<String>(),
         String::from_utf8_lossy(&out.stderr)
     );
     out
@@ -43,21 +52,43 @@ fn scan_one_file_writes_a_deterministic_v1_store() {
     assert_eq!(doc["version"], 1);
     let url = doc["templates"]["a"].as_str().unwrap();
     assert_eq!(url, url::Url::from_file_path(&src).unwrap().as_str());
-    let zmeta: serde_json::Value = serde_json::from_str(doc["refs"][".zmetadata"].as_str().unwrap()).unwrap();
-    assert!(zmeta["metadata"]["t2m/.zarray"].is_object(), "consolidated metadata lists t2m");
-    assert!(chunkref(dir.path(), &["scan", path_str(&src), "-o", "again.json"]).status.success());
-    assert_eq!(first, std::fs::read(dir.path().join("again.json")).unwrap(), "same input, same bytes");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let zmeta: serde_json::Value =
+        serde_json::from_str(doc["refs"][".zmetadata"].as_str().unwrap()).unwrap();
+    assert!(
+        zmeta["metadata"]["t2m/.zarray"].is_object(),
+        "consolidated metadata lists t2m"
+    );
+    assert!(
+        chunkref(dir.path(), &["scan", path_str(&src), "-o", "again.json"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        first,
+        std::fs::read(dir.path().join("again.json")).unwrap(),
+        "same input, same bytes"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 2, "no temporary files left: {leftovers:?}");
 }
 
 #[test]
 fn scan_to_stdout() {
     let dir = tempfile::tempdir().unwrap();
-    let out = chunkref(dir.path(), &["scan", path_str(&fixture("packed.nc")), "-o", "-"]);
+    let out = chunkref(
+        dir.path(),
+        &["scan", path_str(&fixture("packed.nc")), "-o", "-"],
+    );
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(doc["refs"]["t2m_packed/.zarray"].is_string(), "{}", stdout(&out));
+    assert!(
+        doc["refs"]["t2m_packed/.zarray"].is_string(),
+        "{}",
+        stdout(&out)
+    );
 }
 
 fn write_bad_inputs(dir: &Path) -> Vec<PathBuf> {
@@ -85,18 +116,46 @@ fn bad_files_fail_alone_with_clear_errors() {
     std::fs::copy(fixture("era5_small.nc"), data.join("good.nc")).unwrap();
     std::fs::copy(fixture("groups.nc"), data.join("good2.nc")).unwrap();
     let bad = write_bad_inputs(&data);
-    let out = chunkref(dir.path(), &["scan", "data", "missing.nc", "-o", "refs/", "--json", "-j", "2"]);
+    let out = chunkref(
+        dir.path(),
+        &[
+            "scan",
+            "data",
+            "missing.nc",
+            "-o",
+            "refs/",
+            "--json",
+            "-j",
+            "2",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1), "some inputs failed");
     let err = stderr(&out);
     for b in &bad {
         let name = b.file_name().unwrap().to_string_lossy();
-        assert!(err.lines().any(|l| l.starts_with("chunkref: ") && l.contains(&*name)), "no error names {name}");
-        assert!(!dir.path().join("refs").join(format!("{name}.json")).exists(), "{name} left a store");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("chunkref: ") && l.contains(&*name)),
+            "no error names {name}"
+        );
+        assert!(
+            !dir.path()
+                .join("refs")
+                .join(format!("{name}.json"))
+                .exists(),
+            "{name} left a store"
+        );
     }
-    assert!(err.contains("chunkref: missing.nc: "), "the missing file is named");
+    assert!(
+        err.contains("chunkref: missing.nc: "),
+        "the missing file is named"
+    );
     assert!(err.contains("empty file"));
     assert!(!err.contains("panicked"), "no panic");
-    assert!(dir.path().join("refs/good.nc.json").exists() && dir.path().join("refs/good2.nc.json").exists());
+    assert!(
+        dir.path().join("refs/good.nc.json").exists()
+            && dir.path().join("refs/good2.nc.json").exists()
+    );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["succeeded"], 2);
     assert_eq!(summary["failed"].as_u64().unwrap() as usize, bad.len() + 1);
@@ -110,7 +169,10 @@ fn truncated_files_name_the_problem_in_process() {
         let out = chunkref(dir.path(), &["scan", path_str(&b), "-o", "x.json"]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
-        assert!(err.starts_with(&format!("chunkref: {}: ", b.display())), "{err}");
+        assert!(
+            err.starts_with(&format!("chunkref: {}: ", b.display())),
+            "{err}"
+        );
         assert!(!err.contains("panicked"));
         assert!(!dir.path().join("x.json").exists());
     }
@@ -124,7 +186,17 @@ fn a_hanging_input_times_out_and_the_rest_go_on() {
     assert!(status.success());
     let out = chunkref(
         dir.path(),
-        &["scan", path_str(&fifo), path_str(&fixture("era5_small.nc")), "-o", "refs/", "--timeout", "2", "-j", "1"],
+        &[
+            "scan",
+            path_str(&fifo),
+            path_str(&fixture("era5_small.nc")),
+            "-o",
+            "refs/",
+            "--timeout",
+            "2",
+            "-j",
+            "1",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("stuck.nc: gave up after 2 s"));
@@ -139,20 +211,50 @@ fn include_and_exclude_filter_directory_walks() {
     std::fs::copy(fixture("era5_small.nc"), data.join("a.nc")).unwrap();
     std::fs::copy(fixture("layouts.h5"), data.join("b.h5")).unwrap();
     std::fs::write(data.join("notes.txt"), "x").unwrap();
-    let out = chunkref(dir.path(), &["scan", "data", "-o", "refs/", "--include", "*.nc", "--include", "*.h5", "--exclude", "b.*", "-q"]);
+    let out = chunkref(
+        dir.path(),
+        &[
+            "scan",
+            "data",
+            "-o",
+            "refs/",
+            "--include",
+            "*.nc",
+            "--include",
+            "*.h5",
+            "--exclude",
+            "b.*",
+            "-q",
+        ],
+    );
     assert!(out.status.success());
-    let names: Vec<String> = std::fs::read_dir(dir.path().join("refs")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("refs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["a.nc.json"]);
 }
 
 #[test]
 fn info_describes_like_ncdump() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(chunkref(dir.path(), &["scan", path_str(&fixture("groups.nc")), "-o", "g.json"]).status.success());
+    assert!(chunkref(
+        dir.path(),
+        &["scan", path_str(&fixture("groups.nc")), "-o", "g.json"]
+    )
+    .status
+    .success());
     let out = chunkref(dir.path(), &["info", "g.json"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    for expected in ["group: / {", "group: forecast {", "group: surface {", "lat = ", "float t2m(time, lat, lon)", ":units = "] {
+    for expected in [
+        "group: / {",
+        "group: forecast {",
+        "group: surface {",
+        "lat = ",
+        "float t2m(time, lat, lon)",
+        ":units = ",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
 }
@@ -162,19 +264,50 @@ fn info_describes_like_ncdump() {
 fn get_prints_netcdf_values() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixture("era5_small.nc");
-    assert!(chunkref(dir.path(), &["scan", path_str(&src), "-o", "e.json", "--inline-threshold", "0"]).status.success());
+    assert!(chunkref(
+        dir.path(),
+        &[
+            "scan",
+            path_str(&src),
+            "-o",
+            "e.json",
+            "--inline-threshold",
+            "0"
+        ]
+    )
+    .status
+    .success());
     let nc = netcdf::open(&src).unwrap();
-    let t2m: Vec<f32> = nc.variable("t2m").unwrap().get_values((1, 0..19, 3)).unwrap();
+    let t2m: Vec<f32> = nc
+        .variable("t2m")
+        .unwrap()
+        .get_values((1, 0..19, 3))
+        .unwrap();
 
-    let out = chunkref(dir.path(), &["get", "e.json", "t2m", "--slice", "1,:,3", "--format", "json"]);
+    let out = chunkref(
+        dir.path(),
+        &[
+            "get", "e.json", "t2m", "--slice", "1,:,3", "--format", "json",
+        ],
+    );
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["shape"], serde_json::json!([1, 19, 1]));
-    let got: Vec<f64> = doc["data"][0].as_array().unwrap().iter().map(|r| r[0].as_f64().unwrap()).collect();
+    let got: Vec<f64> = doc["data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_f64().unwrap())
+        .collect();
     let want: Vec<f64> = t2m.iter().map(|&x| f64::from(x)).collect();
     assert_eq!(got, want);
 
-    let out = chunkref(dir.path(), &["get", "e.json", "t2m", "--slice", "1,:,3", "--format", "csv"]);
+    let out = chunkref(
+        dir.path(),
+        &[
+            "get", "e.json", "t2m", "--slice", "1,:,3", "--format", "csv",
+        ],
+    );
     let text = stdout(&out);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("time,lat,lon,t2m"));
@@ -182,12 +315,26 @@ fn get_prints_netcdf_values() {
     assert_eq!(&row[..3], ["1", "0", "3"]);
     assert_eq!(row[3].parse::<f64>().unwrap(), f64::from(t2m[0]));
 
-    let out = chunkref(dir.path(), &["get", "e.json", "t2m", "--slice", "1,::10,3:5", "--format", "npy"]);
+    let out = chunkref(
+        dir.path(),
+        &[
+            "get",
+            "e.json",
+            "t2m",
+            "--slice",
+            "1,::10,3:5",
+            "--format",
+            "npy",
+        ],
+    );
     assert!(out.stdout.starts_with(b"\x93NUMPY"));
 
     let out = chunkref(dir.path(), &["get", "e.json", "lat", "--slice", "0:3"]);
     let lat: Vec<f32> = nc.variable("lat").unwrap().get_values(0..3).unwrap();
-    let printed: Vec<f32> = stdout(&out).split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let printed: Vec<f32> = stdout(&out)
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
     assert_eq!(printed, lat);
 }
 
@@ -195,7 +342,11 @@ fn get_prints_netcdf_values() {
 fn get_decodes_packed_values_like_cf() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixture("packed.nc");
-    assert!(chunkref(dir.path(), &["scan", path_str(&src), "-o", "p.json"]).status.success());
+    assert!(
+        chunkref(dir.path(), &["scan", path_str(&src), "-o", "p.json"])
+            .status
+            .success()
+    );
     let nc = netcdf::open(&src).unwrap();
     let var = nc.variable("t2m_packed").unwrap();
     let raw: Vec<i16> = var.get_values(..).unwrap();
@@ -207,8 +358,23 @@ fn get_decodes_packed_values_like_cf() {
             other => panic!("{n}: {other:?}"),
         }
     };
-    let (scale, offset, fill, missing) = (attr("scale_factor"), attr("add_offset"), attr("_FillValue"), attr("missing_value"));
-    let out = chunkref(dir.path(), &["get", "p.json", "t2m_packed", "--decode", "--format", "json"]);
+    let (scale, offset, fill, missing) = (
+        attr("scale_factor"),
+        attr("add_offset"),
+        attr("_FillValue"),
+        attr("missing_value"),
+    );
+    let out = chunkref(
+        dir.path(),
+        &[
+            "get",
+            "p.json",
+            "t2m_packed",
+            "--decode",
+            "--format",
+            "json",
+        ],
+    );
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let flat: Vec<serde_json::Value> = flatten(&doc["data"]);
@@ -220,10 +386,16 @@ fn get_decodes_packed_values_like_cf() {
             masked += 1;
         } else {
             let want = f64::from(r) * scale + offset;
-            assert!((got.as_f64().unwrap() - want).abs() <= want.abs() * 1e-12, "{got} vs {want}");
+            assert!(
+                (got.as_f64().unwrap() - want).abs() <= want.abs() * 1e-12,
+                "{got} vs {want}"
+            );
         }
     }
-    assert_eq!(masked, 4, "the fixture masks two _FillValue and two missing_value points");
+    assert_eq!(
+        masked, 4,
+        "the fixture masks two _FillValue and two missing_value points"
+    );
 }
 
 fn flatten(v: &serde_json::Value) -> Vec<serde_json::Value> {
@@ -237,11 +409,24 @@ fn flatten(v: &serde_json::Value) -> Vec<serde_json::Value> {
 fn usage_errors_exit_2_and_unknown_variables_are_named() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(chunkref(dir.path(), &["scan"]).status.code(), Some(2));
-    assert_eq!(chunkref(dir.path(), &["get", "x.json", "v", "--format", "xml"]).status.code(), Some(2));
-    assert!(chunkref(dir.path(), &["scan", path_str(&fixture("era5_small.nc")), "-o", "e.json"]).status.success());
+    assert_eq!(
+        chunkref(dir.path(), &["get", "x.json", "v", "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(chunkref(
+        dir.path(),
+        &["scan", path_str(&fixture("era5_small.nc")), "-o", "e.json"]
+    )
+    .status
+    .success());
     let out = chunkref(dir.path(), &["get", "e.json", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("nope") && stderr(&out).contains("t2m"), "lists the variables");
+    assert!(
+        stderr(&out).contains("nope") && stderr(&out).contains("t2m"),
+        "lists the variables"
+    );
     let out = chunkref(dir.path(), &["info", "missing.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).starts_with("chunkref: ") && stderr(&out).contains("missing.json"));
@@ -252,7 +437,14 @@ fn help_teaches() {
     let dir = tempfile::tempdir().unwrap();
     let out = chunkref(dir.path(), &["scan", "--help"]);
     let text = stdout(&out);
-    for expected in ["Examples:", "--output", "--jobs", "--include", "--json", "Exit status"] {
+    for expected in [
+        "Examples:",
+        "--output",
+        "--jobs",
+        "--include",
+        "--json",
+        "Exit status",
+    ] {
         assert!(text.contains(expected), "scan --help lacks {expected}");
     }
 }

@@ -14,15 +14,22 @@ use chunkref::scan::{scan_file, ScanOptions, ScanOutput};
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Scans a fixture, writes the store to a temporary file and opens it again.
-fn scan_and_open(name: &str, options: &ScanOptions) -> (ScanOutput, chunkref::Dataset, tempfile::TempDir) {
+fn scan_and_open(
+    name: &str,
+    options: &ScanOptions,
+) -> (ScanOutput, chunkref::Dataset, tempfile::TempDir) {
     let out = scan_file(&fixture(name), options).unwrap_or_else(|e| panic!("scan {name}: {e}"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("{name}.json"));
@@ -59,7 +66,8 @@ fn native_bytes(values: &DynArray, item_size: usize) -> Vec<u8> {
 
 /// Variable `path` (`grp/sub/var`) of a netCDF file, through netCDF-C.
 fn netcdf_variable<'f>(file: &'f netcdf::File, path: &str) -> netcdf::Variable<'f> {
-    file.variable(path).unwrap_or_else(|| panic!("netCDF has no variable {path}"))
+    file.variable(path)
+        .unwrap_or_else(|| panic!("netCDF has no variable {path}"))
 }
 
 /// Compares every variable of a netCDF fixture with netCDF-C; returns how many were compared.
@@ -71,19 +79,35 @@ fn compare_with_netcdf(name: &str) -> usize {
         let ours = ds.variable(&path).unwrap();
         let theirs = netcdf_variable(&file, &path);
         let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
-        let values = ours.read_dyn(&whole).unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+        let values = ours
+            .read_dyn(&whole)
+            .unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
         let expected_shape: Vec<u64> = theirs.dimensions().iter().map(|d| d.len() as u64).collect();
-        assert_eq!(ours.shape(), expected_shape.as_slice(), "{name}:{path}: shape");
+        assert_eq!(
+            ours.shape(),
+            expected_shape.as_slice(),
+            "{name}:{path}: shape"
+        );
         let dims: Vec<String> = theirs.dimensions().iter().map(|d| d.name()).collect();
-        assert_eq!(ours.dims(), dims.as_slice(), "{name}:{path}: dimension names");
+        assert_eq!(
+            ours.dims(),
+            dims.as_slice(),
+            "{name}:{path}: dimension names"
+        );
         if let DynArray::String(strings) = &values {
             for (i, s) in strings.iter().enumerate() {
                 assert_eq!(s, &theirs.get_string(i).unwrap(), "{name}:{path}[{i}]");
             }
         } else {
             let item = ours.meta().item_size().unwrap_or(1);
-            let raw = theirs.get_raw_values(..).unwrap_or_else(|e| panic!("netCDF read {path}: {e}"));
-            assert_eq!(native_bytes(&values, item), raw, "{name}:{path}: values differ from netCDF-C");
+            let raw = theirs
+                .get_raw_values(..)
+                .unwrap_or_else(|e| panic!("netCDF read {path}: {e}"));
+            assert_eq!(
+                native_bytes(&values, item),
+                raw,
+                "{name}:{path}: values differ from netCDF-C"
+            );
         }
         compared += 1;
     }
@@ -124,14 +148,25 @@ fn unlimited_with_unwritten_chunks_matches_netcdf() {
 #[test]
 fn every_fixture_matches_with_all_chunks_referenced() {
     let _serial = serial();
-    let options = ScanOptions { inline_threshold: 0, ..ScanOptions::default() };
-    for name in ["era5_small.nc", "groups.nc", "types.nc", "packed.nc", "unlimited.nc"] {
+    let options = ScanOptions {
+        inline_threshold: 0,
+        ..ScanOptions::default()
+    };
+    for name in [
+        "era5_small.nc",
+        "groups.nc",
+        "types.nc",
+        "packed.nc",
+        "unlimited.nc",
+    ] {
         let (out, ds, _dir) = scan_and_open(name, &options);
         let file = netcdf::open(fixture(name)).unwrap();
         for path in ds.variables() {
             let ours = ds.variable(&path).unwrap();
             let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
-            let values = ours.read_dyn(&whole).unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+            let values = ours
+                .read_dyn(&whole)
+                .unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
             if matches!(values, DynArray::String(_)) {
                 continue;
             }
@@ -139,21 +174,33 @@ fn every_fixture_matches_with_all_chunks_referenced() {
             let item = ours.meta().item_size().unwrap_or(1);
             assert_eq!(native_bytes(&values, item), raw, "{name}:{path}");
         }
-        assert!(out.store.stats().chunks > out.store.stats().inline_chunks, "{name}: ranges were referenced");
+        assert!(
+            out.store.stats().chunks > out.store.stats().inline_chunks,
+            "{name}: ranges were referenced"
+        );
     }
 }
 
 /// The native-endian bytes HDF5 itself reads for a dataset (filters applied by HDF5).
 fn hdf5_native_bytes(file: &hdf5::File, path: &str) -> Vec<u8> {
     use hdf5_sys::{h5d, h5p, h5s, h5t};
-    let ds = file.dataset(path).unwrap_or_else(|e| panic!("HDF5 has no dataset {path}: {e}"));
+    let ds = file
+        .dataset(path)
+        .unwrap_or_else(|e| panic!("HDF5 has no dataset {path}: {e}"));
     hdf5::sync::sync(|| unsafe {
         let ftype = h5d::H5Dget_type(ds.id());
         let ntype = h5t::H5Tget_native_type(ftype, h5t::H5T_direction_t::H5T_DIR_ASCEND);
         let size = h5t::H5Tget_size(ntype);
         let mut buf = vec![0u8; ds.size() * size];
         if !buf.is_empty() {
-            let status = h5d::H5Dread(ds.id(), ntype, h5s::H5S_ALL, h5s::H5S_ALL, h5p::H5P_DEFAULT, buf.as_mut_ptr().cast());
+            let status = h5d::H5Dread(
+                ds.id(),
+                ntype,
+                h5s::H5S_ALL,
+                h5s::H5S_ALL,
+                h5p::H5P_DEFAULT,
+                buf.as_mut_ptr().cast(),
+            );
             assert!(status >= 0, "HDF5 cannot read {path}");
         }
         h5t::H5Tclose(ntype);
@@ -170,15 +217,25 @@ fn compare_with_hdf5(name: &str, options: &ScanOptions) -> Vec<String> {
     for path in ds.variables() {
         let ours = ds.variable(&path).unwrap();
         let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
-        let values = ours.read_dyn(&whole).unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+        let values = ours
+            .read_dyn(&whole)
+            .unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
         if let DynArray::String(strings) = &values {
-            let theirs = file.dataset(&path).unwrap().read_raw::<hdf5::types::VarLenUnicode>().unwrap();
+            let theirs = file
+                .dataset(&path)
+                .unwrap()
+                .read_raw::<hdf5::types::VarLenUnicode>()
+                .unwrap();
             let theirs: Vec<&str> = theirs.iter().map(|s| s.as_str()).collect();
             let ours: Vec<&str> = strings.iter().map(String::as_str).collect();
             assert_eq!(ours, theirs, "{name}:{path}");
         } else {
             let item = ours.meta().item_size().unwrap_or(1);
-            assert_eq!(native_bytes(&values, item), hdf5_native_bytes(&file, &path), "{name}:{path}: values differ from HDF5");
+            assert_eq!(
+                native_bytes(&values, item),
+                hdf5_native_bytes(&file, &path),
+                "{name}:{path}: values differ from HDF5"
+            );
         }
         compared.push(path);
     }
@@ -189,7 +246,10 @@ fn compare_with_hdf5(name: &str, options: &ScanOptions) -> Vec<String> {
 fn layouts_match_hdf5() {
     let _serial = serial();
     for threshold in [0, 500] {
-        let options = ScanOptions { inline_threshold: threshold, ..ScanOptions::default() };
+        let options = ScanOptions {
+            inline_threshold: threshold,
+            ..ScanOptions::default()
+        };
         let compared = compare_with_hdf5("layouts.h5", &options);
         for expected in [
             "compact",
@@ -205,7 +265,10 @@ fn layouts_match_hdf5() {
             "scaleoffset_float",
             "with_scale",
         ] {
-            assert!(compared.iter().any(|c| c == expected), "{expected} was not scanned (threshold {threshold})");
+            assert!(
+                compared.iter().any(|c| c == expected),
+                "{expected} was not scanned (threshold {threshold})"
+            );
         }
     }
 }
@@ -213,7 +276,10 @@ fn layouts_match_hdf5() {
 #[test]
 fn every_chunk_index_type_matches_hdf5() {
     let _serial = serial();
-    let options = ScanOptions { inline_threshold: 0, ..ScanOptions::default() };
+    let options = ScanOptions {
+        inline_threshold: 0,
+        ..ScanOptions::default()
+    };
     let compared = compare_with_hdf5("chunk_index.h5", &options);
     assert_eq!(compared.len(), 6, "{compared:?}");
 }
@@ -222,33 +288,80 @@ fn every_chunk_index_type_matches_hdf5() {
 fn unsupported_datasets_are_skipped_by_name() {
     let _serial = serial();
     let out = scan_file(&fixture("layouts.h5"), &ScanOptions::default()).unwrap();
-    for skipped in ["compound", "enum_data", "vlen_int", "opaque_data", "obj_refs", "lzf_data"] {
-        assert!(!out.store.arrays.contains_key(skipped), "{skipped} should be skipped");
-        assert!(out.warnings.iter().any(|w| w.contains(&format!("variable {skipped} "))), "no warning names {skipped}: {:?}", out.warnings);
+    for skipped in [
+        "compound",
+        "enum_data",
+        "vlen_int",
+        "opaque_data",
+        "obj_refs",
+        "lzf_data",
+    ] {
+        assert!(
+            !out.store.arrays.contains_key(skipped),
+            "{skipped} should be skipped"
+        );
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.contains(&format!("variable {skipped} "))),
+            "no warning names {skipped}: {:?}",
+            out.warnings
+        );
     }
-    assert!(out.warnings.iter().any(|w| w.contains("lzf")), "the lzf warning names the filter");
+    assert!(
+        out.warnings.iter().any(|w| w.contains("lzf")),
+        "the lzf warning names the filter"
+    );
 }
 
 #[test]
 fn masked_chunks_are_inlined_not_referenced() {
     let _serial = serial();
-    let out = scan_file(&fixture("layouts.h5"), &ScanOptions { inline_threshold: 0, ..ScanOptions::default() }).unwrap();
+    let out = scan_file(
+        &fixture("layouts.h5"),
+        &ScanOptions {
+            inline_threshold: 0,
+            ..ScanOptions::default()
+        },
+    )
+    .unwrap();
     let store = &out.store;
     for (name, masked) in [("filter_mask", 1), ("partial_unfiltered", 2)] {
         let array = &store.arrays[name];
         let r = store.chunk_ref(array, masked);
-        assert!(matches!(r, chunkref::refs::ChunkRef::Inline(_)), "{name} chunk {masked}: {r:?}");
-        assert!(matches!(store.chunk_ref(array, 0), chunkref::refs::ChunkRef::Range { .. }), "{name} chunk 0 is a plain reference");
+        assert!(
+            matches!(r, chunkref::refs::ChunkRef::Inline(_)),
+            "{name} chunk {masked}: {r:?}"
+        );
+        assert!(
+            matches!(
+                store.chunk_ref(array, 0),
+                chunkref::refs::ChunkRef::Range { .. }
+            ),
+            "{name} chunk 0 is a plain reference"
+        );
     }
 }
 
 #[test]
 fn unwritten_chunks_are_missing_keys() {
     let _serial = serial();
-    let out = scan_file(&fixture("chunk_index.h5"), &ScanOptions { inline_threshold: 0, ..ScanOptions::default() }).unwrap();
+    let out = scan_file(
+        &fixture("chunk_index.h5"),
+        &ScanOptions {
+            inline_threshold: 0,
+            ..ScanOptions::default()
+        },
+    )
+    .unwrap();
     let array = &out.store.arrays["extensible_sparse"];
     let present = (0..array.chunks.len())
-        .filter(|&n| !matches!(out.store.chunk_ref(array, n), chunkref::refs::ChunkRef::Missing))
+        .filter(|&n| {
+            !matches!(
+                out.store.chunk_ref(array, n),
+                chunkref::refs::ChunkRef::Missing
+            )
+        })
         .count();
     assert_eq!((array.chunks.len(), present), (9, 2));
     assert_eq!(array.meta.fill_value, serde_json::json!(-9));
@@ -262,7 +375,13 @@ fn dimension_names_come_from_scales_or_are_phony() {
     assert_eq!(dims("with_scale")[0], "x");
     assert!(dims("with_scale")[1].starts_with("phony_dim_"));
     let ns = dims("no_scales");
-    assert!(ns.iter().all(|d| d.starts_with("phony_dim_")) && ns[0] != ns[1], "{ns:?}");
+    assert!(
+        ns.iter().all(|d| d.starts_with("phony_dim_")) && ns[0] != ns[1],
+        "{ns:?}"
+    );
     let out = scan_file(&fixture("era5_small.nc"), &ScanOptions::default()).unwrap();
-    assert_eq!(out.store.arrays["t2m"].meta.dimensions, ["time", "lat", "lon"]);
+    assert_eq!(
+        out.store.arrays["t2m"].meta.dimensions,
+        ["time", "lat", "lon"]
+    );
 }

@@ -68,7 +68,9 @@ struct DimSlice {
 }
 
 fn parse_index(s: &str, len: u64, what: &str) -> anyhow::Result<i64> {
-    s.trim().parse::<i64>().with_context(|| format!("{what} {s:?} is not an integer"))?;
+    s.trim()
+        .parse::<i64>()
+        .with_context(|| format!("{what} {s:?} is not an integer"))?;
     let i: i64 = s.trim().parse()?;
     Ok(if i < 0 { i + len as i64 } else { i })
 }
@@ -80,13 +82,23 @@ fn parse_slices(spec: Option<&str>, shape: &[u64]) -> anyhow::Result<Vec<DimSlic
         _ => vec![],
     };
     if items.len() > shape.len() {
-        bail!("the selection has {} items but the variable has {} dimensions", items.len(), shape.len());
+        bail!(
+            "the selection has {} items but the variable has {} dimensions",
+            items.len(),
+            shape.len()
+        );
     }
     shape
         .iter()
         .enumerate()
         .map(|(d, &len)| {
-            let Some(item) = items.get(d) else { return Ok(DimSlice { start: 0, stop: len, step: 1 }) };
+            let Some(item) = items.get(d) else {
+                return Ok(DimSlice {
+                    start: 0,
+                    stop: len,
+                    step: 1,
+                });
+            };
             let parts: Vec<&str> = item.split(':').collect();
             let clamp = |i: i64| i.clamp(0, len as i64) as u64;
             let (start, stop, step) = match parts.as_slice() {
@@ -98,11 +110,23 @@ fn parse_slices(spec: Option<&str>, shape: &[u64]) -> anyhow::Result<Vec<DimSlic
                     (i as u64, i as u64 + 1, 1)
                 }
                 [a, b] | [a, b, _] => {
-                    let start = if a.trim().is_empty() { 0 } else { clamp(parse_index(a, len, "start")?) };
-                    let stop = if b.trim().is_empty() { len } else { clamp(parse_index(b, len, "stop")?) };
+                    let start = if a.trim().is_empty() {
+                        0
+                    } else {
+                        clamp(parse_index(a, len, "start")?)
+                    };
+                    let stop = if b.trim().is_empty() {
+                        len
+                    } else {
+                        clamp(parse_index(b, len, "stop")?)
+                    };
                     let step = match parts.get(2).map(|s| s.trim()) {
                         None | Some("") => 1,
-                        Some(s) => s.parse::<u64>().ok().filter(|&s| s > 0).with_context(|| format!("step {s:?} must be a positive integer"))?,
+                        Some(s) => s
+                            .parse::<u64>()
+                            .ok()
+                            .filter(|&s| s > 0)
+                            .with_context(|| format!("step {s:?} must be a positive integer"))?,
                     };
                     (start, stop.max(start), step)
                 }
@@ -144,13 +168,29 @@ impl Values {
         match self {
             Self::Int(a) => a.iter().map(|&x| x.into()).collect(),
             Self::UInt(a) => a.iter().map(|&x| x.into()).collect(),
-            Self::Float(a) => a.iter().map(|&x| if x.is_finite() { x.into() } else { format_float(x).into() }).collect(),
+            Self::Float(a) => a
+                .iter()
+                .map(|&x| {
+                    if x.is_finite() {
+                        x.into()
+                    } else {
+                        format_float(x).into()
+                    }
+                })
+                .collect(),
             Self::Text(a) => a.iter().map(|s| s.clone().into()).collect(),
         }
     }
 
     fn step(self, sel: &[DimSlice]) -> Self {
-        let info: Vec<SliceInfoElem> = sel.iter().map(|s| SliceInfoElem::Slice { start: 0, end: None, step: s.step as isize }).collect();
+        let info: Vec<SliceInfoElem> = sel
+            .iter()
+            .map(|s| SliceInfoElem::Slice {
+                start: 0,
+                end: None,
+                step: s.step as isize,
+            })
+            .collect();
         let info = info.as_slice();
         match self {
             Self::Int(a) => Self::Int(a.slice(info).to_owned()),
@@ -165,13 +205,21 @@ fn format_float(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+        if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
     } else {
         x.to_string()
     }
 }
 
-fn read_values(var: &chunkref::Variable, ranges: &[Range<u64>], decode: bool) -> anyhow::Result<Values> {
+fn read_values(
+    var: &chunkref::Variable,
+    ranges: &[Range<u64>],
+    decode: bool,
+) -> anyhow::Result<Values> {
     use chunkref::read::DynArray as D;
     if decode {
         return Ok(Values::Float(var.read_decoded(ranges)?));
@@ -188,7 +236,9 @@ fn read_values(var: &chunkref::Variable, ranges: &[Range<u64>], decode: bool) ->
         D::F32(a) => Values::Float(a.mapv(f64::from)),
         D::F64(a) => Values::Float(a),
         D::Bool(a) => Values::UInt(a.mapv(u64::from)),
-        D::Bytes(a) => Values::Text(a.mapv(|b| String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or_default()).into_owned())),
+        D::Bytes(a) => Values::Text(a.mapv(|b| {
+            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or_default()).into_owned()
+        })),
         D::String(a) => Values::Text(a),
     })
 }
@@ -203,7 +253,7 @@ pub(crate) fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Text => write_text(&mut out, &values)?,
-        Format::Csv => write_csv(&mut out, &values, &var.dims(), &args.variable, &sel)?,
+        Format::Csv => write_csv(&mut out, &values, var.dims(), &args.variable, &sel)?,
         Format::Json => {
             let shape = values.shape();
             let doc = serde_json::json!({
@@ -229,7 +279,11 @@ fn nest(flat: &[serde_json::Value], shape: &[usize]) -> serde_json::Value {
         [_] => serde_json::Value::Array(flat.to_vec()),
         [n, rest @ ..] => {
             let size = rest.iter().product::<usize>();
-            serde_json::Value::Array((0..*n).map(|i| nest(&flat[i * size..(i + 1) * size], rest)).collect())
+            serde_json::Value::Array(
+                (0..*n)
+                    .map(|i| nest(&flat[i * size..(i + 1) * size], rest))
+                    .collect(),
+            )
         }
     }
 }
@@ -238,7 +292,11 @@ fn write_text(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<
     let shape = values.shape();
     let strings = values.strings();
     let row = shape.last().copied().unwrap_or(1).max(1);
-    let block = if shape.len() >= 2 { shape[shape.len() - 2] * row } else { usize::MAX };
+    let block = if shape.len() >= 2 {
+        shape[shape.len() - 2] * row
+    } else {
+        usize::MAX
+    };
     for (i, chunk) in strings.chunks(row).enumerate() {
         if i > 0 && block != usize::MAX && (i * row) % block == 0 {
             writeln!(out)?;
@@ -248,13 +306,22 @@ fn write_text(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<
     Ok(())
 }
 
-fn write_csv(out: &mut impl std::io::Write, values: &Values, dims: &[String], name: &str, sel: &[DimSlice]) -> anyhow::Result<()> {
+fn write_csv(
+    out: &mut impl std::io::Write,
+    values: &Values,
+    dims: &[String],
+    name: &str,
+    sel: &[DimSlice],
+) -> anyhow::Result<()> {
     let mut header: Vec<String> = dims.to_vec();
     header.push(name.rsplit('/').next().unwrap_or(name).to_owned());
     writeln!(out, "{}", header.join(","))?;
     let shape = values.shape();
     let strings = match values {
-        Values::Text(a) => a.iter().map(|s| format!("\"{}\"", s.replace('"', "\"\""))).collect(),
+        Values::Text(a) => a
+            .iter()
+            .map(|s| format!("\"{}\"", s.replace('"', "\"\"")))
+            .collect(),
         other => other.strings(),
     };
     for (n, v) in strings.iter().enumerate() {
@@ -278,11 +345,25 @@ fn write_csv(out: &mut impl std::io::Write, values: &Values, dims: &[String], na
 fn write_npy(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<()> {
     let shape = values.shape();
     let (descr, data): (String, Vec<u8>) = match values {
-        Values::Int(a) => ("<i8".into(), a.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Values::UInt(a) => ("<u8".into(), a.iter().flat_map(|x| x.to_le_bytes()).collect()),
-        Values::Float(a) => ("<f8".into(), a.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        Values::Int(a) => (
+            "<i8".into(),
+            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
+        Values::UInt(a) => (
+            "<u8".into(),
+            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
+        Values::Float(a) => (
+            "<f8".into(),
+            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        ),
         Values::Text(a) => {
-            let width = a.iter().map(|s| s.chars().count()).max().unwrap_or(1).max(1);
+            let width = a
+                .iter()
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(1)
+                .max(1);
             let data = a
                 .iter()
                 .flat_map(|s| {
@@ -299,7 +380,8 @@ fn write_npy(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<(
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
     };
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
     let total = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - total % 64) % 64));
     header.push('\n');
@@ -318,21 +400,60 @@ mod tests {
     #[test]
     fn python_slices() {
         let s = parse_slices(Some("0:2,::10,-1"), &[4, 19, 36]).unwrap();
-        assert_eq!(s[0], DimSlice { start: 0, stop: 2, step: 1 });
-        assert_eq!(s[1], DimSlice { start: 0, stop: 19, step: 10 });
-        assert_eq!(s[2], DimSlice { start: 35, stop: 36, step: 1 });
+        assert_eq!(
+            s[0],
+            DimSlice {
+                start: 0,
+                stop: 2,
+                step: 1
+            }
+        );
+        assert_eq!(
+            s[1],
+            DimSlice {
+                start: 0,
+                stop: 19,
+                step: 10
+            }
+        );
+        assert_eq!(
+            s[2],
+            DimSlice {
+                start: 35,
+                stop: 36,
+                step: 1
+            }
+        );
         let s = parse_slices(None, &[3]).unwrap();
-        assert_eq!(s[0], DimSlice { start: 0, stop: 3, step: 1 });
+        assert_eq!(
+            s[0],
+            DimSlice {
+                start: 0,
+                stop: 3,
+                step: 1
+            }
+        );
         assert!(parse_slices(Some("5"), &[3]).is_err());
         assert!(parse_slices(Some("0,0"), &[3]).is_err());
         assert!(parse_slices(Some("::0"), &[3]).is_err());
-        assert_eq!(parse_slices(Some("-2:"), &[5]).unwrap()[0], DimSlice { start: 3, stop: 5, step: 1 });
+        assert_eq!(
+            parse_slices(Some("-2:"), &[5]).unwrap()[0],
+            DimSlice {
+                start: 3,
+                stop: 5,
+                step: 1
+            }
+        );
     }
 
     #[test]
     fn npy_header_is_aligned() {
         let mut buf = Vec::new();
-        write_npy(&mut buf, &Values::Float(ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0, 2.0]).unwrap())).unwrap();
+        write_npy(
+            &mut buf,
+            &Values::Float(ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0, 2.0]).unwrap()),
+        )
+        .unwrap();
         let header_len = u16::from_le_bytes([buf[8], buf[9]]) as usize;
         assert_eq!((10 + header_len) % 64, 0);
         assert_eq!(buf.len(), 10 + header_len + 16);

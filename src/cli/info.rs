@@ -55,7 +55,11 @@ fn type_name(dtype: &str) -> String {
 fn format_value(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),
-        Value::Array(items) => items.iter().map(format_value).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => items
+            .iter()
+            .map(format_value)
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
@@ -76,11 +80,19 @@ fn human_bytes(n: u64) -> String {
 }
 
 fn codec_names(array: &ArrayRefs) -> String {
-    let all = array.meta.filters.iter().chain(array.meta.compressor.iter());
+    let all = array
+        .meta
+        .filters
+        .iter()
+        .chain(array.meta.compressor.iter());
     let names: Vec<String> = all
         .map(|c| {
             let id = c.get("id").and_then(Value::as_str).unwrap_or("?");
-            match c.get("level").or_else(|| c.get("elementsize")).or_else(|| c.get("clevel")) {
+            match c
+                .get("level")
+                .or_else(|| c.get("elementsize"))
+                .or_else(|| c.get("clevel"))
+            {
                 Some(p) => format!("{id}({p})"),
                 None => id.to_owned(),
             }
@@ -131,7 +143,11 @@ fn describe_group(out: &mut String, store: &RefStore, group: &str, depth: usize)
     let pad = "  ".repeat(depth);
     let name = if group.is_empty() { "/" } else { leaf(group) };
     let _ = writeln!(out, "{pad}group: {name} {{");
-    let arrays: Vec<(&String, &ArrayRefs)> = store.arrays.iter().filter(|(p, _)| parent(p) == group).collect();
+    let arrays: Vec<(&String, &ArrayRefs)> = store
+        .arrays
+        .iter()
+        .filter(|(p, _)| parent(p) == group)
+        .collect();
     let mut dims: BTreeMap<&str, u64> = BTreeMap::new();
     for (_, a) in &arrays {
         for (d, &n) in a.meta.dimensions.iter().zip(&a.meta.shape) {
@@ -150,13 +166,22 @@ fn describe_group(out: &mut String, store: &RefStore, group: &str, depth: usize)
     for (path, a) in arrays {
         let var = leaf(path);
         let (present, bytes) = array_stats(store, a);
-        let dims = if a.meta.dimensions.is_empty() { String::new() } else { format!("({})", a.meta.dimensions.join(", ")) };
+        let dims = if a.meta.dimensions.is_empty() {
+            String::new()
+        } else {
+            format!("({})", a.meta.dimensions.join(", "))
+        };
         let _ = writeln!(
             out,
             "{pad}        {} {var}{dims} ;  // {}, chunks ({}), {}, {present}/{} chunks, {}",
             type_name(&a.meta.dtype),
             a.meta.dtype,
-            a.meta.chunks.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+            a.meta
+                .chunks
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             codec_names(a),
             a.chunks.len(),
             human_bytes(bytes),
@@ -164,10 +189,18 @@ fn describe_group(out: &mut String, store: &RefStore, group: &str, depth: usize)
         write_attrs(out, var, &a.meta.attrs, &format!("{pad}                "));
     }
     if let Some(attrs) = store.groups.get(group).filter(|a| !a.is_empty()) {
-        let _ = writeln!(out, "\n{pad}  // {} attributes:", if group.is_empty() { "global" } else { "group" });
+        let _ = writeln!(
+            out,
+            "\n{pad}  // {} attributes:",
+            if group.is_empty() { "global" } else { "group" }
+        );
         write_attrs(out, "", attrs, &format!("{pad}                "));
     }
-    for child in store.groups.keys().filter(|g| !g.is_empty() && parent(g) == group) {
+    for child in store
+        .groups
+        .keys()
+        .filter(|g| !g.is_empty() && parent(g) == group)
+    {
         let _ = writeln!(out);
         describe_group(out, store, child, depth + 1);
     }

@@ -119,16 +119,28 @@ pub(crate) struct WorkerOptions {
 
 impl WorkerOptions {
     fn scan_options(&self) -> ScanOptions {
-        ScanOptions { inline_threshold: self.inline_threshold, url_prefix: self.url_prefix.clone(), ..ScanOptions::default() }
+        ScanOptions {
+            inline_threshold: self.inline_threshold,
+            url_prefix: self.url_prefix.clone(),
+            ..ScanOptions::default()
+        }
     }
 }
 
 /// Scans one file and writes its store: the one piece of work both the in-process path and
 /// the workers do.
 pub(crate) fn scan_one(input: &Path, dest: &Destination, options: &WorkerOptions) -> FileReport {
-    let mut report = FileReport { input: input.to_owned(), ..FileReport::default() };
+    let mut report = FileReport {
+        input: input.to_owned(),
+        ..FileReport::default()
+    };
     let result = scan::scan_file(input, &options.scan_options()).and_then(|out| {
-        let StoreStats { variables, chunks, bytes, .. } = out.store.stats();
+        let StoreStats {
+            variables,
+            chunks,
+            bytes,
+            ..
+        } = out.store.stats();
         (report.variables, report.chunks, report.bytes) = (variables, chunks, bytes);
         report.warnings = out.warnings;
         match dest {
@@ -141,7 +153,10 @@ pub(crate) fn scan_one(input: &Path, dest: &Destination, options: &WorkerOptions
                 stdout
                     .write_all(&refs::json::to_json(&out.store))
                     .and_then(|()| stdout.write_all(b"\n"))
-                    .map_err(|source| chunkref::Error::Io { path: "<stdout>".into(), source })
+                    .map_err(|source| chunkref::Error::Io {
+                        path: "<stdout>".into(),
+                        source,
+                    })
             }
         }
     });
@@ -205,30 +220,61 @@ fn collect_inputs(args: &ScanArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<FileRepo
 fn plan(files: Vec<PathBuf>, output: &Path) -> anyhow::Result<(Vec<Job>, Vec<FileReport>)> {
     if output == Path::new("-") {
         if files.len() != 1 {
-            bail!("-o - writes one store to stdout; give exactly one input file (got {})", files.len());
+            bail!(
+                "-o - writes one store to stdout; give exactly one input file (got {})",
+                files.len()
+            );
         }
-        return Ok((files.into_iter().map(|input| Job { input, dest: Destination::Stdout }).collect(), vec![]));
+        return Ok((
+            files
+                .into_iter()
+                .map(|input| Job {
+                    input,
+                    dest: Destination::Stdout,
+                })
+                .collect(),
+            vec![],
+        ));
     }
     let as_dir = files.len() != 1 || output.is_dir() || output.to_string_lossy().ends_with('/');
     if !as_dir {
-        return Ok((files.into_iter().map(|input| Job { input, dest: Destination::File(output.to_owned()) }).collect(), vec![]));
+        return Ok((
+            files
+                .into_iter()
+                .map(|input| Job {
+                    input,
+                    dest: Destination::File(output.to_owned()),
+                })
+                .collect(),
+            vec![],
+        ));
     }
-    std::fs::create_dir_all(output).with_context(|| format!("cannot create output directory {}", output.display()))?;
+    std::fs::create_dir_all(output)
+        .with_context(|| format!("cannot create output directory {}", output.display()))?;
     let mut seen = HashSet::new();
     let mut jobs = Vec::new();
     let mut failures = Vec::new();
     for input in files {
-        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let dest = output.join(format!("{name}.json"));
         if !seen.insert(dest.clone()) {
             failures.push(FileReport {
-                error: Some(format!("another input is also named {name:?}; its store would overwrite {}", dest.display())),
+                error: Some(format!(
+                    "another input is also named {name:?}; its store would overwrite {}",
+                    dest.display()
+                )),
                 input,
                 ..FileReport::default()
             });
             continue;
         }
-        jobs.push(Job { input, dest: Destination::File(dest) });
+        jobs.push(Job {
+            input,
+            dest: Destination::File(dest),
+        });
     }
     Ok((jobs, failures))
 }
@@ -256,12 +302,21 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let (files, mut reports) = collect_inputs(args)?;
     if files.is_empty() && reports.is_empty() {
-        bail!("no files to scan under {:?} (check --include/--exclude)", args.inputs);
+        bail!(
+            "no files to scan under {:?} (check --include/--exclude)",
+            args.inputs
+        );
     }
     let (jobs, failures) = plan(files, &args.output)?;
     reports.extend(failures);
-    let options = WorkerOptions { inline_threshold: args.inline_threshold, url_prefix: args.url_prefix.clone() };
-    let n_jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let options = WorkerOptions {
+        inline_threshold: args.inline_threshold,
+        url_prefix: args.url_prefix.clone(),
+    };
+    let n_jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
     let progress = progress_bar(jobs.len() as u64, args.no_progress || jobs.len() < 2);
     let report = |r: &FileReport| {
         progress.inc(1);
@@ -283,7 +338,13 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             reports.push(r);
         }
     } else {
-        let done = workers::run_pool(jobs, n_jobs, &options, Duration::from_secs(args.timeout), &report)?;
+        let done = workers::run_pool(
+            jobs,
+            n_jobs,
+            &options,
+            Duration::from_secs(args.timeout),
+            &report,
+        )?;
         reports.extend(done);
     }
     progress.finish_and_clear();
@@ -291,7 +352,11 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         print_summary(&reports, failed, start.elapsed().as_secs_f64())?;
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn progress_bar(len: u64, hidden: bool) -> indicatif::ProgressBar {
@@ -299,7 +364,9 @@ fn progress_bar(len: u64, hidden: bool) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} scanning [{bar:30}] {pos}/{len} files  {per_sec}  eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} scanning [{bar:30}] {pos}/{len} files  {per_sec}  eta {eta}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -317,9 +384,20 @@ fn print_summary(reports: &[FileReport], failed: usize, seconds: f64) -> anyhow:
         seconds,
         failures: reports
             .iter()
-            .filter_map(|r| r.error.as_deref().map(|error| Failure { path: &r.input, error }))
+            .filter_map(|r| {
+                r.error.as_deref().map(|error| Failure {
+                    path: &r.input,
+                    error,
+                })
+            })
             .collect(),
-        warnings: ok.flat_map(|r| r.warnings.iter().map(|w| format!("{}: {w}", r.input.display()))).collect(),
+        warnings: ok
+            .flat_map(|r| {
+                r.warnings
+                    .iter()
+                    .map(|w| format!("{}: {w}", r.input.display()))
+            })
+            .collect(),
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &summary)?;
@@ -346,11 +424,32 @@ mod tests {
         assert_eq!(a.inline_threshold, 500);
         assert_eq!(a.timeout, 600);
         assert!(a.jobs.is_none());
-        let a = parse(&["chunkref", "scan", "d", "-o", "o", "-j", "3", "--include", "*.nc", "--url-prefix", "/d/=s3://b/"]);
+        let a = parse(&[
+            "chunkref",
+            "scan",
+            "d",
+            "-o",
+            "o",
+            "-j",
+            "3",
+            "--include",
+            "*.nc",
+            "--url-prefix",
+            "/d/=s3://b/",
+        ]);
         assert_eq!(a.jobs, Some(3));
         assert_eq!(a.include, vec!["*.nc"]);
         assert_eq!(a.url_prefix, Some(("/d/".into(), "s3://b/".into())));
-        assert!(crate::cli::Cli::try_parse_from(["chunkref", "scan", "a", "-o", "o", "--url-prefix", "nope"]).is_err());
+        assert!(crate::cli::Cli::try_parse_from([
+            "chunkref",
+            "scan",
+            "a",
+            "-o",
+            "o",
+            "--url-prefix",
+            "nope"
+        ])
+        .is_err());
     }
 
     #[test]
@@ -360,9 +459,17 @@ mod tests {
         let (jobs, _) = plan(vec!["a.nc".into()], &out).unwrap();
         assert!(matches!(&jobs[0].dest, Destination::File(p) if p == &out));
         let outdir = dir.path().join("refs");
-        let (jobs, fails) = plan(vec!["d1/a.nc".into(), "d2/a.nc".into(), "b.nc".into()], &outdir).unwrap();
+        let (jobs, fails) = plan(
+            vec!["d1/a.nc".into(), "d2/a.nc".into(), "b.nc".into()],
+            &outdir,
+        )
+        .unwrap();
         assert_eq!(jobs.len(), 2);
-        assert_eq!(fails.len(), 1, "two inputs named a.nc would write one store");
+        assert_eq!(
+            fails.len(),
+            1,
+            "two inputs named a.nc would write one store"
+        );
         assert!(matches!(&jobs[1].dest, Destination::File(p) if p == &outdir.join("b.nc.json")));
     }
 }

@@ -36,16 +36,20 @@ pub(crate) struct WorkerArgs {
 
 /// The worker side: scan each job read from stdin, answer one JSON line per job.
 pub(crate) fn serve(args: &WorkerArgs) -> anyhow::Result<ExitCode> {
-    let options: WorkerOptions = serde_json::from_str(&args.options).context("bad worker options")?;
+    let options: WorkerOptions =
+        serde_json::from_str(&args.options).context("bad worker options")?;
     let stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lines() {
         let job: Job = serde_json::from_str(&line?).context("bad job line")?;
-        let report = std::panic::catch_unwind(|| scan_one(&job.input, &job.dest, &options)).unwrap_or_else(|_| FileReport {
-            input: job.input.clone(),
-            error: Some("internal error: the scanner panicked on this file (please report it)".into()),
-            ..FileReport::default()
-        });
+        let report = std::panic::catch_unwind(|| scan_one(&job.input, &job.dest, &options))
+            .unwrap_or_else(|_| FileReport {
+                input: job.input.clone(),
+                error: Some(
+                    "internal error: the scanner panicked on this file (please report it)".into(),
+                ),
+                ..FileReport::default()
+            });
         serde_json::to_writer(&mut stdout, &report)?;
         stdout.write_all(b"\n")?;
         stdout.flush()?;
@@ -62,7 +66,8 @@ struct Worker {
 
 impl Worker {
     fn start(options: &str) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("cannot find the chunkref executable to start workers")?;
+        let exe = std::env::current_exe()
+            .context("cannot find the chunkref executable to start workers")?;
         let mut child = Command::new(exe)
             .args(["__scan-worker", "--options", options])
             .stdin(Stdio::piped())
@@ -80,21 +85,33 @@ impl Worker {
                 }
             }
         });
-        Ok(Self { child, stdin, lines })
+        Ok(Self {
+            child,
+            stdin,
+            lines,
+        })
     }
 
     /// Sends one job and waits for its report; `Err` describes why the worker is gone.
     fn scan(&mut self, job: &Job, timeout: Duration) -> Result<FileReport, String> {
         let line = serde_json::to_string(job).map_err(|e| e.to_string())?;
-        if writeln!(self.stdin, "{line}").and_then(|()| self.stdin.flush()).is_err() {
+        if writeln!(self.stdin, "{line}")
+            .and_then(|()| self.stdin.flush())
+            .is_err()
+        {
             return Err(self.death());
         }
         match self.lines.recv_timeout(timeout) {
-            Ok(answer) => serde_json::from_str(&answer).map_err(|e| format!("unreadable worker answer: {e}")),
+            Ok(answer) => {
+                serde_json::from_str(&answer).map_err(|e| format!("unreadable worker answer: {e}"))
+            }
             Err(RecvTimeoutError::Timeout) => {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                Err(format!("gave up after {} s (see --timeout); the file may be corrupt", timeout.as_secs()))
+                Err(format!(
+                    "gave up after {} s (see --timeout); the file may be corrupt",
+                    timeout.as_secs()
+                ))
             }
             Err(RecvTimeoutError::Disconnected) => Err(self.death()),
         }
@@ -102,7 +119,9 @@ impl Worker {
 
     fn death(&mut self) -> String {
         match self.child.wait() {
-            Ok(status) => format!("the HDF5 library crashed on this file ({status}); the file is probably corrupt"),
+            Ok(status) => format!(
+                "the HDF5 library crashed on this file ({status}); the file is probably corrupt"
+            ),
             Err(e) => format!("the scanning worker was lost: {e}"),
         }
     }
@@ -139,7 +158,11 @@ pub(crate) fn run_pool(
                             Err(error) => {
                                 // The worker is dead or stopped: this file fails, a new worker goes on.
                                 worker = Worker::start(&options)?;
-                                FileReport { input: job.input.clone(), error: Some(error), ..FileReport::default() }
+                                FileReport {
+                                    input: job.input.clone(),
+                                    error: Some(error),
+                                    ..FileReport::default()
+                                }
                             }
                         };
                         on_report(&report);
@@ -152,7 +175,8 @@ pub(crate) fn run_pool(
             })
             .collect();
         for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
         }
         Ok::<(), anyhow::Error>(())
     })?;

@@ -134,12 +134,18 @@ pub fn write(store: &RefStore, path: &std::path::Path) -> Result<()> {
 /// Returns [`Error::Io`] when the temporary file cannot be written or renamed.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
-    let io = |source| Error::Io { path: path.to_owned(), source };
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_data()))
@@ -167,15 +173,24 @@ pub fn from_json(bytes: &[u8], name: &str) -> Result<RefStore> {
         key: key.map(str::to_owned),
         reason,
     };
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| err(None, format!("not JSON: {e}")))?;
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| err(None, format!("not JSON: {e}")))?;
     let Value::Object(mut top) = doc else {
-        return Err(err(None, "not a reference store (expected a JSON object)".into()));
+        return Err(err(
+            None,
+            "not a reference store (expected a JSON object)".into(),
+        ));
     };
     let (refs, templates, gen) = match top.get("version") {
         Some(v) if v.as_u64() == Some(1) => {
             let refs = match top.remove("refs") {
                 Some(Value::Object(r)) => r,
-                _ => return Err(err(None, "version 1 store without a \"refs\" object".into())),
+                _ => {
+                    return Err(err(
+                        None,
+                        "version 1 store without a \"refs\" object".into(),
+                    ))
+                }
             };
             let templates = match top.remove("templates") {
                 Some(Value::Object(t)) => t,
@@ -205,11 +220,13 @@ fn render(url: &str, templates: &BTreeMap<String, String>) -> std::result::Resul
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| format!("unclosed template in {url:?}"))?;
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("unclosed template in {url:?}"))?;
         let name = after[..end].trim();
-        let value = templates
-            .get(name)
-            .ok_or_else(|| format!("template {name:?} is not defined (only plain names are substituted)"))?;
+        let value = templates.get(name).ok_or_else(|| {
+            format!("template {name:?} is not defined (only plain names are substituted)")
+        })?;
         out.push_str(value);
         rest = &after[end + 2..];
     }
@@ -219,21 +236,39 @@ fn render(url: &str, templates: &BTreeMap<String, String>) -> std::result::Resul
 
 /// Expands kerchunk `gen` entries whose dimensions are integer ranges.
 fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Result<(), String> {
-    let Value::Array(entries) = gen else { return Err("\"gen\" must be a list".into()) };
+    let Value::Array(entries) = gen else {
+        return Err("\"gen\" must be a list".into());
+    };
     for entry in entries {
-        let key = entry.get("key").and_then(Value::as_str).ok_or("gen entry without \"key\"")?;
-        let url = entry.get("url").and_then(Value::as_str).ok_or("gen entry without \"url\"")?;
-        let dims = entry.get("dimensions").and_then(Value::as_object).ok_or("gen entry without \"dimensions\"")?;
+        let key = entry
+            .get("key")
+            .and_then(Value::as_str)
+            .ok_or("gen entry without \"key\"")?;
+        let url = entry
+            .get("url")
+            .and_then(Value::as_str)
+            .ok_or("gen entry without \"url\"")?;
+        let dims = entry
+            .get("dimensions")
+            .and_then(Value::as_object)
+            .ok_or("gen entry without \"dimensions\"")?;
         let mut axes: Vec<(String, Vec<i64>)> = Vec::new();
         for (name, spec) in dims {
             let values: Vec<i64> = if let Some(list) = spec.as_array() {
-                list.iter().map(|v| v.as_i64().ok_or("gen values must be integers")).collect::<std::result::Result<_, _>>()?
+                list.iter()
+                    .map(|v| v.as_i64().ok_or("gen values must be integers"))
+                    .collect::<std::result::Result<_, _>>()?
             } else {
                 let start = spec.get("start").and_then(Value::as_i64).unwrap_or(0);
-                let stop = spec.get("stop").and_then(Value::as_i64).ok_or("gen range without \"stop\"")?;
+                let stop = spec
+                    .get("stop")
+                    .and_then(Value::as_i64)
+                    .ok_or("gen range without \"stop\"")?;
                 let step = spec.get("step").and_then(Value::as_i64).unwrap_or(1);
                 if step <= 0 || stop - start > 10_000_000 {
-                    return Err("gen range must have a positive step and fewer than 10^7 values".into());
+                    return Err(
+                        "gen range must have a positive step and fewer than 10^7 values".into(),
+                    );
                 }
                 (start..stop).step_by(step as usize).collect()
             };
@@ -255,7 +290,9 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
                         Value::String(s) => render(s, &vars)?,
                         v => v.to_string(),
                     };
-                    r.push(Value::from(text.trim().parse::<u64>().map_err(|_| format!("gen {field} {text:?} is not an integer"))?));
+                    r.push(Value::from(text.trim().parse::<u64>().map_err(|_| {
+                        format!("gen {field} {text:?} is not an integer")
+                    })?));
                 }
             }
             raw.insert(k, Value::Array(r));
@@ -266,21 +303,35 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
 
 type KeyError = (Option<String>, String);
 
-fn parse_ref(key: &str, v: Value, templates: &BTreeMap<String, String>) -> std::result::Result<RawRef, KeyError> {
+fn parse_ref(
+    key: &str,
+    v: Value,
+    templates: &BTreeMap<String, String>,
+) -> std::result::Result<RawRef, KeyError> {
     let bad = |reason: String| (Some(key.to_owned()), reason);
     match v {
         Value::String(s) => match s.strip_prefix("base64:") {
-            Some(b) => B64.decode(b).map(RawRef::Inline).map_err(|e| bad(format!("bad base64: {e}"))),
+            Some(b) => B64
+                .decode(b)
+                .map(RawRef::Inline)
+                .map_err(|e| bad(format!("bad base64: {e}"))),
             None => Ok(RawRef::Inline(s.into_bytes())),
         },
         Value::Array(parts) => {
-            let url = parts.first().and_then(Value::as_str).ok_or_else(|| bad("reference without a url".into()))?;
+            let url = parts
+                .first()
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("reference without a url".into()))?;
             let url = render(url, templates).map_err(bad)?;
             match parts.len() {
                 1 => Ok(RawRef::Whole(url)),
                 3 => {
-                    let offset = parts[1].as_u64().ok_or_else(|| bad("offset is not a non-negative integer".into()))?;
-                    let length = parts[2].as_u64().ok_or_else(|| bad("length is not a non-negative integer".into()))?;
+                    let offset = parts[1]
+                        .as_u64()
+                        .ok_or_else(|| bad("offset is not a non-negative integer".into()))?;
+                    let length = parts[2]
+                        .as_u64()
+                        .ok_or_else(|| bad("length is not a non-negative integer".into()))?;
                     Ok(RawRef::Range(url, offset, length))
                 }
                 n => Err(bad(format!("reference has {n} parts (expected 1 or 3)"))),
@@ -290,18 +341,33 @@ fn parse_ref(key: &str, v: Value, templates: &BTreeMap<String, String>) -> std::
     }
 }
 
-fn meta_doc(raw: &mut BTreeMap<String, Value>, key: &str) -> std::result::Result<Option<Value>, KeyError> {
-    let Some(v) = raw.remove(key) else { return Ok(None) };
+fn meta_doc(
+    raw: &mut BTreeMap<String, Value>,
+    key: &str,
+) -> std::result::Result<Option<Value>, KeyError> {
+    let Some(v) = raw.remove(key) else {
+        return Ok(None);
+    };
     let parsed = match v {
-        Value::String(s) => serde_json::from_str(&s).map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?,
+        Value::String(s) => serde_json::from_str(&s)
+            .map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?,
         Value::Object(o) => Value::Object(o),
-        Value::Array(_) => return Err((Some(key.to_owned()), "metadata given as a reference is not supported".into())),
+        Value::Array(_) => {
+            return Err((
+                Some(key.to_owned()),
+                "metadata given as a reference is not supported".into(),
+            ))
+        }
         other => return Err((Some(key.to_owned()), format!("unexpected value {other}"))),
     };
     Ok(Some(parsed))
 }
 
-fn array_meta(key: &str, zarray: &Value, zattrs: Option<Value>) -> std::result::Result<ArrayMeta, KeyError> {
+fn array_meta(
+    key: &str,
+    zarray: &Value,
+    zattrs: Option<Value>,
+) -> std::result::Result<ArrayMeta, KeyError> {
     let bad = |reason: &str| (Some(key.to_owned()), reason.to_owned());
     let u64s = |field: &str| -> std::result::Result<Vec<u64>, KeyError> {
         zarray
@@ -309,7 +375,10 @@ fn array_meta(key: &str, zarray: &Value, zattrs: Option<Value>) -> std::result::
             .and_then(Value::as_array)
             .ok_or_else(|| bad(&format!("missing \"{field}\"")))?
             .iter()
-            .map(|v| v.as_u64().ok_or_else(|| bad(&format!("\"{field}\" must hold non-negative integers"))))
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| bad(&format!("\"{field}\" must hold non-negative integers")))
+            })
             .collect()
     };
     let shape = u64s("shape")?;
@@ -320,15 +389,26 @@ fn array_meta(key: &str, zarray: &Value, zattrs: Option<Value>) -> std::result::
     if chunks.contains(&0) {
         return Err(bad("\"chunks\" must be positive"));
     }
-    let dtype = zarray.get("dtype").and_then(Value::as_str).ok_or_else(|| bad("missing \"dtype\""))?.to_owned();
-    let filters = zarray.get("filters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let dtype = zarray
+        .get("dtype")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("missing \"dtype\""))?
+        .to_owned();
+    let filters = zarray
+        .get("filters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let compressor = zarray.get("compressor").filter(|c| !c.is_null()).cloned();
     let mut attrs = match zattrs {
         Some(Value::Object(a)) => a,
         _ => Attrs::new(),
     };
     let dimensions = match attrs.remove("_ARRAY_DIMENSIONS") {
-        Some(Value::Array(d)) => d.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect(),
+        Some(Value::Array(d)) => d
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect(),
         _ => (0..shape.len()).map(|i| format!("dim_{i}")).collect(),
     };
     Ok(ArrayMeta {
@@ -343,7 +423,10 @@ fn array_meta(key: &str, zarray: &Value, zattrs: Option<Value>) -> std::result::
     })
 }
 
-fn build_store(mut raw: BTreeMap<String, Value>, templates: &BTreeMap<String, String>) -> std::result::Result<RefStore, KeyError> {
+fn build_store(
+    mut raw: BTreeMap<String, Value>,
+    templates: &BTreeMap<String, String>,
+) -> std::result::Result<RefStore, KeyError> {
     raw.remove(".zmetadata");
     let mut store = RefStore::new();
     let array_paths: Vec<String> = raw
@@ -369,30 +452,46 @@ fn build_store(mut raw: BTreeMap<String, Value>, templates: &BTreeMap<String, St
         let zarray = meta_doc(&mut raw, &zkey)?.unwrap_or(Value::Null);
         let zattrs = meta_doc(&mut raw, &join(&path, ".zattrs"))?;
         let meta = array_meta(&zkey, &zarray, zattrs)?;
-        let grid = if meta.shape.is_empty() { vec![] } else { meta.grid() };
+        let grid = if meta.shape.is_empty() {
+            vec![]
+        } else {
+            meta.grid()
+        };
         let chunks = ChunkManifest::new(&grid).map_err(|r| (Some(zkey.clone()), r))?;
         store.arrays.insert(path, ArrayRefs { meta, chunks });
     }
     for (key, value) in raw {
-        let Some((path, chunk)) = key.rsplit_once('/').or(Some(("", key.as_str()))) else { continue };
-        let Some(array) = store.arrays.get(path) else { continue };
+        let Some((path, chunk)) = key.rsplit_once('/').or(Some(("", key.as_str()))) else {
+            continue;
+        };
+        let Some(array) = store.arrays.get(path) else {
+            continue;
+        };
         let grid_pos: Option<Vec<u64>> = if chunk.is_empty() {
             None
         } else {
             chunk.split(['.', '/']).map(|p| p.parse().ok()).collect()
         };
         let Some(grid_pos) = grid_pos else { continue };
-        let pos: &[u64] = if array.meta.shape.is_empty() && grid_pos == [0] { &[] } else { &grid_pos };
-        let n = array
-            .chunks
-            .linear(pos)
-            .ok_or_else(|| (Some(key.clone()), format!("chunk index outside the grid {:?}", array.chunks.grid())))?;
+        let pos: &[u64] = if array.meta.shape.is_empty() && grid_pos == [0] {
+            &[]
+        } else {
+            &grid_pos
+        };
+        let n = array.chunks.linear(pos).ok_or_else(|| {
+            (
+                Some(key.clone()),
+                format!("chunk index outside the grid {:?}", array.chunks.grid()),
+            )
+        })?;
         let r = parse_ref(&key, value, templates)?;
         let url_index = match &r {
             RawRef::Range(u, ..) | RawRef::Whole(u) => Some(store.intern_url(u)),
             RawRef::Inline(_) => None,
         };
-        let Some(array) = store.arrays.get_mut(path) else { continue };
+        let Some(array) = store.arrays.get_mut(path) else {
+            continue;
+        };
         match (r, url_index) {
             (RawRef::Inline(b), _) => array.chunks.set_inline(n, b),
             (RawRef::Range(_, o, l), Some(u)) => array.chunks.set_range(n, u, o, l),
@@ -436,7 +535,14 @@ mod tests {
         assert_eq!(s0.arrays, s1.arrays);
         assert_eq!(to_json(&s1), written, "serialisation is deterministic");
         let x = &s1.arrays["x"];
-        assert_eq!(s1.chunk_ref(x, 0), ChunkRef::Range { url: "file:///d.nc", offset: 100, length: 4 });
+        assert_eq!(
+            s1.chunk_ref(x, 0),
+            ChunkRef::Range {
+                url: "file:///d.nc",
+                offset: 100,
+                length: 4
+            }
+        );
         assert_eq!(s1.chunk_ref(x, 1), ChunkRef::Inline(&[1, 0, 2, 0]));
     }
 
@@ -446,6 +552,13 @@ mod tests {
             "gen":[{"key":"x/{{i}}","url":"file:///f{{i}}.nc","offset":"10","length":"2","dimensions":{"i":{"stop":3}}}]}"#;
         let s = from_json(doc, "gen").unwrap();
         let x = &s.arrays["x"];
-        assert_eq!(s.chunk_ref(x, 2), ChunkRef::Range { url: "file:///f2.nc", offset: 10, length: 2 });
+        assert_eq!(
+            s.chunk_ref(x, 2),
+            ChunkRef::Range {
+                url: "file:///f2.nc",
+                offset: 10,
+                length: 2
+            }
+        );
     }
 }

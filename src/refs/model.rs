@@ -302,7 +302,11 @@ impl RefStore {
                 if m.length[n] == WHOLE_FILE {
                     ChunkRef::Whole { url }
                 } else {
-                    ChunkRef::Range { url, offset: m.offset[n], length: m.length[n] }
+                    ChunkRef::Range {
+                        url,
+                        offset: m.offset[n],
+                        length: m.length[n],
+                    }
                 }
             }
         }
@@ -311,7 +315,10 @@ impl RefStore {
     /// Counts of arrays, chunks and bytes.
     #[must_use]
     pub fn stats(&self) -> StoreStats {
-        let mut s = StoreStats { variables: self.arrays.len(), ..StoreStats::default() };
+        let mut s = StoreStats {
+            variables: self.arrays.len(),
+            ..StoreStats::default()
+        };
         for array in self.arrays.values() {
             for n in 0..array.chunks.len() {
                 match self.chunk_ref(array, n) {
@@ -334,7 +341,12 @@ impl RefStore {
 
     /// Adds every group that is a parent of an array or group path and missing so far.
     pub fn add_parent_groups(&mut self) {
-        let paths: Vec<String> = self.arrays.keys().chain(self.groups.keys()).cloned().collect();
+        let paths: Vec<String> = self
+            .arrays
+            .keys()
+            .chain(self.groups.keys())
+            .cloned()
+            .collect();
         for path in paths {
             let mut parent = path.as_str();
             while let Some((p, _)) = parent.rsplit_once('/') {
@@ -386,11 +398,20 @@ mod tests {
         let array = ArrayRefs { meta, chunks };
         assert_eq!(
             store.chunk_ref(&array, 0),
-            ChunkRef::Range { url: "file:///a.nc", offset: 10, length: 20 }
+            ChunkRef::Range {
+                url: "file:///a.nc",
+                offset: 10,
+                length: 20
+            }
         );
         assert_eq!(store.chunk_ref(&array, 1), ChunkRef::Inline(&[1, 2]));
         assert_eq!(store.chunk_ref(&array, 2), ChunkRef::Missing);
-        assert_eq!(store.chunk_ref(&array, 3), ChunkRef::Whole { url: "file:///a.nc" });
+        assert_eq!(
+            store.chunk_ref(&array, 3),
+            ChunkRef::Whole {
+                url: "file:///a.nc"
+            }
+        );
         store.arrays.insert("v".into(), array);
         let s = store.stats();
         assert_eq!((s.chunks, s.inline_chunks, s.bytes), (3, 1, 22));

@@ -67,13 +67,22 @@ pub fn detect_bytes(head: &[u8]) -> Option<Format> {
 /// Returns [`Error::Io`] when the file cannot be read and [`Error::UnknownFormat`] when its
 /// first bytes match no known format (naming what they look like, e.g. empty).
 pub fn detect(path: &Path) -> Result<Format> {
-    let io = |source| Error::Io { path: path.to_owned(), source };
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(io)?;
     if file.metadata().map_err(io)?.is_dir() {
-        return Err(Error::UnknownFormat { path: path.to_owned(), reason: "is a directory".into() });
+        return Err(Error::UnknownFormat {
+            path: path.to_owned(),
+            reason: "is a directory".into(),
+        });
     }
     let mut head = Vec::with_capacity(8192);
-    file.by_ref().take(8192).read_to_end(&mut head).map_err(io)?;
+    file.by_ref()
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     detect_bytes(&head).ok_or_else(|| Error::UnknownFormat {
         path: path.to_owned(),
         reason: if head.is_empty() {
@@ -103,6 +112,9 @@ mod tests {
         }
         let mut with_user_block = vec![0u8; 512];
         with_user_block.extend_from_slice(HDF5_MAGIC);
-        assert_eq!(detect_bytes(&with_user_block), Some(Format::Hdf5 { base: 512 }));
+        assert_eq!(
+            detect_bytes(&with_user_block),
+            Some(Format::Hdf5 { base: 512 })
+        );
     }
 }

@@ -50,10 +50,19 @@ pub fn scan(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
         Some(u) => u.clone(),
         None => file_url(path)?,
     };
-    let data = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    let file_len = data.metadata().map_err(|source| Error::Io { path: path.to_owned(), source })?.len();
+    let data = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file_len = data
+        .metadata()
+        .map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?
+        .len();
     hdf5::sync::sync(|| {
-        let _silence = hdf5::silence_errors(true);
+        hdf5::silence_errors(true);
         let file = hdf5::File::open(path).map_err(|e| Error::Scan {
             path: path.to_owned(),
             variable: None,
@@ -73,7 +82,10 @@ pub fn scan(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
         scanner.url_index = scanner.store.intern_url(&url);
         scanner.walk(&file, "")?;
         scanner.store.add_parent_groups();
-        Ok(ScanOutput { store: scanner.store, warnings: scanner.warnings })
+        Ok(ScanOutput {
+            store: scanner.store,
+            warnings: scanner.warnings,
+        })
     })
 }
 
@@ -109,26 +121,42 @@ use Problem::{Corrupt, Skip};
 
 impl<'a> Scanner<'a> {
     fn error(&self, variable: Option<&str>, reason: impl Into<String>) -> Error {
-        Error::Scan { path: self.path.to_owned(), variable: variable.map(str::to_owned), reason: reason.into() }
+        Error::Scan {
+            path: self.path.to_owned(),
+            variable: variable.map(str::to_owned),
+            reason: reason.into(),
+        }
     }
 
     fn walk(&mut self, group: &Group, prefix: &str) -> Result<()> {
-        let context = if prefix.is_empty() { "/".to_owned() } else { prefix.to_owned() };
+        let context = if prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            prefix.to_owned()
+        };
         let attrs = attrs::read_attrs(group, &context, &mut self.warnings);
         self.store.groups.insert(prefix.to_owned(), attrs);
-        let names = group.member_names().map_err(|e| self.error(None, format!("cannot list group {context}: {e}")))?;
+        let names = group
+            .member_names()
+            .map_err(|e| self.error(None, format!("cannot list group {context}: {e}")))?;
         for name in names {
             let path = join(prefix, &name);
             match group.loc_type_by_name(&name) {
                 Ok(LocationType::Group) => {
-                    let child = group.group(&name).map_err(|e| self.error(None, format!("cannot open group {path}: {e}")))?;
+                    let child = group
+                        .group(&name)
+                        .map_err(|e| self.error(None, format!("cannot open group {path}: {e}")))?;
                     self.walk(&child, &path)?;
                 }
                 Ok(LocationType::Dataset) => {
-                    let ds = group.dataset(&name).map_err(|e| self.error(Some(&path), format!("cannot open: {e}")))?;
+                    let ds = group
+                        .dataset(&name)
+                        .map_err(|e| self.error(Some(&path), format!("cannot open: {e}")))?;
                     match self.dataset(&ds, prefix, &name) {
                         Ok(()) => {}
-                        Err(Skip(reason)) => self.warnings.push(format!("variable {path} skipped: {reason}")),
+                        Err(Skip(reason)) => self
+                            .warnings
+                            .push(format!("variable {path} skipped: {reason}")),
                         Err(Corrupt(reason)) => return Err(self.error(Some(&path), reason)),
                     }
                 }
@@ -139,21 +167,30 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn dataset(&mut self, ds: &Dataset, prefix: &str, name: &str) -> std::result::Result<(), Problem> {
+    fn dataset(
+        &mut self,
+        ds: &Dataset,
+        prefix: &str,
+        name: &str,
+    ) -> std::result::Result<(), Problem> {
         if is_dimension_only(ds) {
             return Ok(());
         }
         let name = name.strip_prefix(NON_COORD_PREFIX).unwrap_or(name);
         let path = join(prefix, name);
-        let tid = raw::dataset_type(ds.id()).ok_or_else(|| Skip("cannot read its datatype".into()))?;
+        let tid =
+            raw::dataset_type(ds.id()).ok_or_else(|| Skip("cannot read its datatype".into()))?;
         let info = raw::type_info(tid.id());
         if let TypeClass::Other(kind) = info.class {
-            return Err(Skip(format!("{kind} datatype is not supported by Zarr V2 references")));
+            return Err(Skip(format!(
+                "{kind} datatype is not supported by Zarr V2 references"
+            )));
         }
         let shape: Vec<u64> = ds.shape().iter().map(|&n| n as u64).collect();
         let dimensions = self.dimension_names(ds, &shape);
         let mut attrs = attrs::read_attrs(ds, &path, &mut self.warnings);
-        let props = raw::CreateProps::of(ds.id()).ok_or_else(|| Skip("cannot read its creation properties".into()))?;
+        let props = raw::CreateProps::of(ds.id())
+            .ok_or_else(|| Skip("cannot read its creation properties".into()))?;
         let fill_value = fill_value(&attrs, &props, tid.id(), &info);
         if info.class == TypeClass::VarString {
             attrs.remove("_FillValue");
@@ -175,7 +212,9 @@ impl<'a> Scanner<'a> {
                 Layout::Compact => self.whole(ds, tid.id(), &info, &meta)?,
                 Layout::Contiguous => self.contiguous(ds, &meta)?,
                 Layout::Chunked => self.chunked(ds, &props, tid.id(), &info, &mut meta, &path)?,
-                Layout::Other => return Err(Skip("virtual or unknown layout is not supported".into())),
+                Layout::Other => {
+                    return Err(Skip("virtual or unknown layout is not supported".into()))
+                }
             }
         };
         self.store.arrays.insert(path, ArrayRefs { meta, chunks });
@@ -189,7 +228,11 @@ impl<'a> Scanner<'a> {
             return Vec::new();
         }
         // A dimension scale (a netCDF coordinate variable) is the dimension it names.
-        if shape.len() == 1 && names[0].is_none() && ds.attr("DIMENSION_LIST").is_err() && ds.attr("CLASS").is_ok() {
+        if shape.len() == 1
+            && names[0].is_none()
+            && ds.attr("DIMENSION_LIST").is_err()
+            && ds.attr("CLASS").is_ok()
+        {
             names[0] = Some(basename(&ds.name()).to_owned());
         }
         let mut used: Vec<String> = Vec::new();
@@ -215,16 +258,26 @@ impl<'a> Scanner<'a> {
         name
     }
 
-    fn read_at(&self, offset: u64, length: u64, variable: &str) -> std::result::Result<Vec<u8>, Problem> {
+    fn read_at(
+        &self,
+        offset: u64,
+        length: u64,
+        variable: &str,
+    ) -> std::result::Result<Vec<u8>, Problem> {
         let mut buf = vec![0u8; length as usize];
-        self.data
-            .read_exact_at(&mut buf, offset)
-            .map_err(|e| Corrupt(format!("cannot read {length} bytes at offset {offset} for {variable}: {e}")))?;
+        self.data.read_exact_at(&mut buf, offset).map_err(|e| {
+            Corrupt(format!(
+                "cannot read {length} bytes at offset {offset} for {variable}: {e}"
+            ))
+        })?;
         Ok(buf)
     }
 
     fn check_range(&self, offset: u64, length: u64) -> std::result::Result<(), Problem> {
-        if offset.checked_add(length).is_none_or(|end| end > self.file_len) {
+        if offset
+            .checked_add(length)
+            .is_none_or(|end| end > self.file_len)
+        {
             return Err(Corrupt(format!(
                 "data at offset {offset} (length {length}) lies past the end of the file ({} bytes): the file is truncated",
                 self.file_len
@@ -234,7 +287,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// Variable-length strings live in the global heap: read them and inline one `vlen-utf8` chunk.
-    fn var_strings(&mut self, ds: &Dataset, meta: &mut ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
+    fn var_strings(
+        &mut self,
+        ds: &Dataset,
+        meta: &mut ArrayMeta,
+    ) -> std::result::Result<ChunkManifest, Problem> {
         let strings: Vec<String> = match ds.read_raw::<hdf5::types::VarLenUnicode>() {
             Ok(v) => v.iter().map(|s| s.as_str().to_owned()).collect(),
             Err(_) => ds
@@ -256,7 +313,13 @@ impl<'a> Scanner<'a> {
 
     /// A dataset read whole through HDF5 and inlined as one chunk (compact layout, or a filter
     /// no codec decodes).
-    fn whole(&mut self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
+    fn whole(
+        &mut self,
+        ds: &Dataset,
+        tid: hdf5_sys::h5i::hid_t,
+        info: &TypeInfo,
+        meta: &ArrayMeta,
+    ) -> std::result::Result<ChunkManifest, Problem> {
         let bytes = raw::read_bytes(ds.id(), tid, info.size, None).map_err(Corrupt)?;
         let mut manifest = single_chunk_manifest(&meta.shape)?;
         if !manifest.is_empty() {
@@ -265,7 +328,11 @@ impl<'a> Scanner<'a> {
         Ok(manifest)
     }
 
-    fn contiguous(&mut self, ds: &Dataset, meta: &ArrayMeta) -> std::result::Result<ChunkManifest, Problem> {
+    fn contiguous(
+        &mut self,
+        ds: &Dataset,
+        meta: &ArrayMeta,
+    ) -> std::result::Result<ChunkManifest, Problem> {
         let mut manifest = single_chunk_manifest(&meta.shape)?;
         if let Some((offset, length)) = raw::contiguous_offset(ds.id()) {
             self.check_range(offset, length)?;
@@ -287,9 +354,17 @@ impl<'a> Scanner<'a> {
         meta: &mut ArrayMeta,
         path: &str,
     ) -> std::result::Result<ChunkManifest, Problem> {
-        let chunk_shape: Vec<u64> = ds.chunk().unwrap_or_default().iter().map(|&c| c as u64).collect();
+        let chunk_shape: Vec<u64> = ds
+            .chunk()
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| c as u64)
+            .collect();
         if chunk_shape.len() != meta.shape.len() || chunk_shape.contains(&0) {
-            return Err(Skip(format!("chunk shape {chunk_shape:?} does not fit shape {:?}", meta.shape)));
+            return Err(Skip(format!(
+                "chunk shape {chunk_shape:?} does not fit shape {:?}",
+                meta.shape
+            )));
         }
         let codecs = match filters::pipeline(&props.filters(), info.size, filter_available) {
             Pipeline::Codecs(c) => c,
@@ -305,7 +380,9 @@ impl<'a> Scanner<'a> {
                 return self.whole(ds, tid, info, meta);
             }
             Pipeline::Unsupported { filter } => {
-                return Err(Skip(format!("filter {filter} is neither a Zarr codec nor available to decode here")));
+                return Err(Skip(format!(
+                    "filter {filter} is neither a Zarr codec nor available to decode here"
+                )));
             }
         };
         meta.chunks = chunk_shape;
@@ -319,12 +396,27 @@ impl<'a> Scanner<'a> {
         .map_err(|e| Corrupt(format!("cannot list chunks: {e}")))?;
         let partial_unfiltered = props.partial_chunks_unfiltered();
         for (offset, mask, addr, size) in listed {
-            let is_partial = offset.iter().zip(&meta.chunks).zip(&meta.shape).any(|((o, c), n)| o + c > *n);
-            let mask = if partial_unfiltered && is_partial && !meta.filters.is_empty() { u32::MAX } else { mask };
-            let index: Vec<u64> = offset.iter().zip(&meta.chunks).map(|(o, c)| o / c).collect();
-            let n = manifest
-                .linear(&index)
-                .ok_or_else(|| Corrupt(format!("chunk at {offset:?} lies outside the grid {:?}", manifest.grid())))?;
+            let is_partial = offset
+                .iter()
+                .zip(&meta.chunks)
+                .zip(&meta.shape)
+                .any(|((o, c), n)| o + c > *n);
+            let mask = if partial_unfiltered && is_partial && !meta.filters.is_empty() {
+                u32::MAX
+            } else {
+                mask
+            };
+            let index: Vec<u64> = offset
+                .iter()
+                .zip(&meta.chunks)
+                .map(|(o, c)| o / c)
+                .collect();
+            let n = manifest.linear(&index).ok_or_else(|| {
+                Corrupt(format!(
+                    "chunk at {offset:?} lies outside the grid {:?}",
+                    manifest.grid()
+                ))
+            })?;
             if mask != 0 {
                 let bytes = self.reencode_chunk(ds, tid, info, meta, &offset)?;
                 manifest.set_inline(n, bytes);
@@ -342,11 +434,28 @@ impl<'a> Scanner<'a> {
 
     /// Reads a chunk stored with some filters skipped through HDF5 and encodes it with the
     /// array's full pipeline, padded to the full chunk shape as Zarr edge chunks are.
-    fn reencode_chunk(&self, ds: &Dataset, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo, meta: &ArrayMeta, start: &[u64]) -> std::result::Result<Vec<u8>, Problem> {
-        let count: Vec<u64> = start.iter().zip(&meta.chunks).zip(&meta.shape).map(|((&s, &c), &n)| c.min(n.saturating_sub(s))).collect();
-        let part = raw::read_bytes(ds.id(), tid, info.size, Some((start, &count))).map_err(Corrupt)?;
+    fn reencode_chunk(
+        &self,
+        ds: &Dataset,
+        tid: hdf5_sys::h5i::hid_t,
+        info: &TypeInfo,
+        meta: &ArrayMeta,
+        start: &[u64],
+    ) -> std::result::Result<Vec<u8>, Problem> {
+        let count: Vec<u64> = start
+            .iter()
+            .zip(&meta.chunks)
+            .zip(&meta.shape)
+            .map(|((&s, &c), &n)| c.min(n.saturating_sub(s)))
+            .collect();
+        let part =
+            raw::read_bytes(ds.id(), tid, info.size, Some((start, &count))).map_err(Corrupt)?;
         let full = pad_to_chunk(&part, &count, &meta.chunks, info.size);
-        filters::encode(&meta.filters, full).map_err(|e| Skip(format!("a chunk at {start:?} was stored with filters skipped and {e}")))
+        filters::encode(&meta.filters, full).map_err(|e| {
+            Skip(format!(
+                "a chunk at {start:?} was stored with filters skipped and {e}"
+            ))
+        })
     }
 }
 
@@ -357,9 +466,17 @@ fn filter_available(id: i32) -> bool {
 }
 
 fn is_dimension_only(ds: &Dataset) -> bool {
-    let Ok(attr) = ds.attr("NAME") else { return false };
-    let text = raw::read_fixed_string_attr(attr.id(), 1).ok().and_then(|v| v.into_iter().next());
-    let text = text.or_else(|| attr.read_scalar::<hdf5::types::VarLenAscii>().ok().map(|s| s.as_str().to_owned()));
+    let Ok(attr) = ds.attr("NAME") else {
+        return false;
+    };
+    let text = raw::read_fixed_string_attr(attr.id(), 1)
+        .ok()
+        .and_then(|v| v.into_iter().next());
+    let text = text.or_else(|| {
+        attr.read_scalar::<hdf5::types::VarLenAscii>()
+            .ok()
+            .map(|s| s.as_str().to_owned())
+    });
     text.is_some_and(|t| t.starts_with(DIMENSION_ONLY))
 }
 
@@ -371,8 +488,12 @@ fn basename(path: &str) -> &str {
 /// Dimension names from `DIMENSION_LIST`: the name of the first scale attached to each dimension.
 fn scale_names(ds: &Dataset, ndim: usize) -> Vec<Option<String>> {
     let mut names = vec![None; ndim];
-    let Ok(attr) = ds.attr("DIMENSION_LIST") else { return names };
-    let Ok(lists) = attr.read_raw::<hdf5::types::VarLenArray<hdf5::ObjectReference1>>() else { return names };
+    let Ok(attr) = ds.attr("DIMENSION_LIST") else {
+        return names;
+    };
+    let Ok(lists) = attr.read_raw::<hdf5::types::VarLenArray<hdf5::ObjectReference1>>() else {
+        return names;
+    };
     for (slot, refs) in names.iter_mut().zip(lists.iter()) {
         if let Some(r) = refs.iter().next() {
             if let Ok(hdf5::ReferencedObject::Dataset(scale)) = ds.dereference(r) {
@@ -391,9 +512,17 @@ fn single_chunk_manifest(shape: &[u64]) -> std::result::Result<ChunkManifest, Pr
 
 /// The Zarr V2 dtype string of an HDF5 type.
 fn zarr_dtype(info: &TypeInfo) -> String {
-    let order = if info.size == 1 { '|' } else if info.big_endian { '>' } else { '<' };
+    let order = if info.size == 1 {
+        '|'
+    } else if info.big_endian {
+        '>'
+    } else {
+        '<'
+    };
     match info.class {
-        TypeClass::Int { signed } => format!("{order}{}{}", if signed { 'i' } else { 'u' }, info.size),
+        TypeClass::Int { signed } => {
+            format!("{order}{}{}", if signed { 'i' } else { 'u' }, info.size)
+        }
         TypeClass::Float => format!("{order}f{}", info.size),
         TypeClass::FixedString => format!("|S{}", info.size),
         TypeClass::VarString => "|O".into(),
@@ -403,14 +532,24 @@ fn zarr_dtype(info: &TypeInfo) -> String {
 
 /// The value an unwritten element reads as: `_FillValue` if the variable has one, else the
 /// fill value set in the file, else none (HDF5's default, zero).
-fn fill_value(attrs: &Attrs, props: &raw::CreateProps, tid: hdf5_sys::h5i::hid_t, info: &TypeInfo) -> Value {
+fn fill_value(
+    attrs: &Attrs,
+    props: &raw::CreateProps,
+    tid: hdf5_sys::h5i::hid_t,
+    info: &TypeInfo,
+) -> Value {
     if !matches!(info.class, TypeClass::Int { .. } | TypeClass::Float) {
         return Value::Null;
     }
-    if let Some(v) = attrs.get("_FillValue").filter(|v| v.is_number() || v.is_string()) {
+    if let Some(v) = attrs
+        .get("_FillValue")
+        .filter(|v| v.is_number() || v.is_string())
+    {
         return v.clone();
     }
-    props.user_fill_value(tid, info.size).map_or(Value::Null, |bytes| element_value(&bytes, info))
+    props
+        .user_fill_value(tid, info.size)
+        .map_or(Value::Null, |bytes| element_value(&bytes, info))
 }
 
 /// Decodes one numeric element stored in the file's byte order.
@@ -483,7 +622,14 @@ mod tests {
 
     #[test]
     fn dtypes_follow_numpy() {
-        let t = |class, size, big_endian| zarr_dtype(&TypeInfo { class, size, big_endian, space_padded: false });
+        let t = |class, size, big_endian| {
+            zarr_dtype(&TypeInfo {
+                class,
+                size,
+                big_endian,
+                space_padded: false,
+            })
+        };
         assert_eq!(t(TypeClass::Float, 4, false), "<f4");
         assert_eq!(t(TypeClass::Int { signed: true }, 2, true), ">i2");
         assert_eq!(t(TypeClass::Int { signed: false }, 1, false), "|u1");
@@ -492,21 +638,43 @@ mod tests {
 
     #[test]
     fn fill_bytes_decode_in_their_byte_order() {
-        let info = TypeInfo { class: TypeClass::Int { signed: true }, size: 2, big_endian: true, space_padded: false };
+        let info = TypeInfo {
+            class: TypeClass::Int { signed: true },
+            size: 2,
+            big_endian: true,
+            space_padded: false,
+        };
         assert_eq!(element_value(&[0xff, 0xfe], &info), Value::from(-2));
-        let info = TypeInfo { class: TypeClass::Float, size: 4, big_endian: false, space_padded: false };
-        assert_eq!(element_value(&f32::NAN.to_le_bytes(), &info), Value::from("NaN"));
+        let info = TypeInfo {
+            class: TypeClass::Float,
+            size: 4,
+            big_endian: false,
+            space_padded: false,
+        };
+        assert_eq!(
+            element_value(&f32::NAN.to_le_bytes(), &info),
+            Value::from("NaN")
+        );
     }
 
     #[test]
     fn vlen_utf8_layout() {
-        assert_eq!(vlen_utf8(&["ab".into()]), vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b']);
+        assert_eq!(
+            vlen_utf8(&["ab".into()]),
+            vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b']
+        );
     }
 
     #[test]
     fn edge_blocks_are_padded() {
         // A 1x2 block of u8 in a 2x3 chunk.
-        assert_eq!(pad_to_chunk(&[1, 2], &[1, 2], &[2, 3], 1), vec![1, 2, 0, 0, 0, 0]);
-        assert_eq!(pad_to_chunk(&[1, 2, 3, 4], &[2, 2], &[2, 3], 1), vec![1, 2, 0, 3, 4, 0]);
+        assert_eq!(
+            pad_to_chunk(&[1, 2], &[1, 2], &[2, 3], 1),
+            vec![1, 2, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            pad_to_chunk(&[1, 2, 3, 4], &[2, 2], &[2, 3], 1),
+            vec![1, 2, 0, 3, 4, 0]
+        );
     }
 }

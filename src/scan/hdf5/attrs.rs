@@ -56,13 +56,36 @@ fn read_attr(attr: &Attribute) -> Result<Value, String> {
     let tid = attr.dtype().map_err(e)?;
     let info = raw::type_info(tid.id());
     let values: Vec<Value> = match info.class {
-        TypeClass::Int { signed: true } => attr.read_raw::<i64>().map_err(e)?.into_iter().map(Value::from).collect(),
-        TypeClass::Int { signed: false } => attr.read_raw::<u64>().map_err(e)?.into_iter().map(Value::from).collect(),
-        TypeClass::Float => attr.read_raw::<f64>().map_err(e)?.into_iter().map(float_value).collect(),
-        TypeClass::FixedString => raw::read_fixed_string_attr(attr.id(), attr.size())?.into_iter().map(Value::from).collect(),
+        TypeClass::Int { signed: true } => attr
+            .read_raw::<i64>()
+            .map_err(e)?
+            .into_iter()
+            .map(Value::from)
+            .collect(),
+        TypeClass::Int { signed: false } => attr
+            .read_raw::<u64>()
+            .map_err(e)?
+            .into_iter()
+            .map(Value::from)
+            .collect(),
+        TypeClass::Float => attr
+            .read_raw::<f64>()
+            .map_err(e)?
+            .into_iter()
+            .map(float_value)
+            .collect(),
+        TypeClass::FixedString => raw::read_fixed_string_attr(attr.id(), attr.size())?
+            .into_iter()
+            .map(Value::from)
+            .collect(),
         TypeClass::VarString => match attr.read_raw::<VarLenUnicode>() {
             Ok(v) => v.iter().map(|s| Value::from(s.as_str())).collect(),
-            Err(_) => attr.read_raw::<VarLenAscii>().map_err(e)?.iter().map(|s| Value::from(s.as_str())).collect(),
+            Err(_) => attr
+                .read_raw::<VarLenAscii>()
+                .map_err(e)?
+                .iter()
+                .map(|s| Value::from(s.as_str()))
+                .collect(),
         },
         TypeClass::Other(kind) => return Err(format!("{kind} attributes are not supported")),
     };
@@ -80,12 +103,21 @@ pub(super) fn read_attrs(loc: &Location, context: &str, warnings: &mut Vec<Strin
             return attrs;
         }
     };
-    for name in names.into_iter().filter(|n| !INTERNAL.contains(&n.as_str())) {
-        match loc.attr(&name).map_err(|e| e.to_string()).and_then(|a| read_attr(&a)) {
+    for name in names
+        .into_iter()
+        .filter(|n| !INTERNAL.contains(&n.as_str()))
+    {
+        match loc
+            .attr(&name)
+            .map_err(|e| e.to_string())
+            .and_then(|a| read_attr(&a))
+        {
             Ok(v) => {
                 attrs.insert(name, v);
             }
-            Err(reason) => warnings.push(format!("{context}: attribute {name:?} skipped: {reason}")),
+            Err(reason) => {
+                warnings.push(format!("{context}: attribute {name:?} skipped: {reason}"))
+            }
         }
     }
     attrs
@@ -105,6 +137,9 @@ mod tests {
     #[test]
     fn single_values_are_scalars() {
         assert_eq!(scalar_or_list(vec![Value::from(1)]), Value::from(1));
-        assert_eq!(scalar_or_list(vec![Value::from(1), Value::from(2)]), serde_json::json!([1, 2]));
+        assert_eq!(
+            scalar_or_list(vec![Value::from(1), Value::from(2)]),
+            serde_json::json!([1, 2])
+        );
     }
 }

@@ -58,13 +58,25 @@ fn codec(f: &FilterSpec, element_size: usize) -> Option<Value> {
 }
 
 /// Maps a dataset's filters to a pipeline. `hdf5_can_decode` says whether HDF5 has a filter.
-pub(super) fn pipeline(filters: &[FilterSpec], element_size: usize, hdf5_can_decode: impl Fn(i32) -> bool) -> Pipeline {
+pub(super) fn pipeline(
+    filters: &[FilterSpec],
+    element_size: usize,
+    hdf5_can_decode: impl Fn(i32) -> bool,
+) -> Pipeline {
     let mut codecs = Vec::new();
     for f in filters {
         match codec(f, element_size) {
             Some(c) => codecs.push(c),
-            None if hdf5_can_decode(f.id) => return Pipeline::DecodeWithHdf5 { filter: filter_label(f) },
-            None => return Pipeline::Unsupported { filter: filter_label(f) },
+            None if hdf5_can_decode(f.id) => {
+                return Pipeline::DecodeWithHdf5 {
+                    filter: filter_label(f),
+                }
+            }
+            None => {
+                return Pipeline::Unsupported {
+                    filter: filter_label(f),
+                }
+            }
         }
     }
     Pipeline::Codecs(codecs)
@@ -85,7 +97,10 @@ pub(super) fn encode(codecs: &[Value], mut data: Vec<u8>) -> Result<Vec<u8>, Str
             "zlib" => {
                 use std::io::Write as _;
                 let level = c.get("level").and_then(Value::as_u64).unwrap_or(6) as u32;
-                let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level.min(9)));
+                let mut z = flate2::write::ZlibEncoder::new(
+                    Vec::new(),
+                    flate2::Compression::new(level.min(9)),
+                );
                 z.write_all(&data).map_err(|e| e.to_string())?;
                 z.finish().map_err(|e| e.to_string())?
             }
@@ -94,7 +109,11 @@ pub(super) fn encode(codecs: &[Value], mut data: Vec<u8>) -> Result<Vec<u8>, Str
                 data.extend_from_slice(&sum.to_le_bytes());
                 data
             }
-            other => return Err(format!("re-encoding a chunk with codec {other:?} is not supported")),
+            other => {
+                return Err(format!(
+                    "re-encoding a chunk with codec {other:?} is not supported"
+                ))
+            }
         };
     }
     Ok(data)
@@ -120,7 +139,11 @@ mod tests {
     use super::*;
 
     fn spec(id: i32, cd: &[u32]) -> FilterSpec {
-        FilterSpec { id, name: String::new(), cd_values: cd.to_vec() }
+        FilterSpec {
+            id,
+            name: String::new(),
+            cd_values: cd.to_vec(),
+        }
     }
 
     #[test]
@@ -138,12 +161,25 @@ mod tests {
 
     #[test]
     fn filters_without_codec_are_named() {
-        assert_eq!(pipeline(&[spec(6, &[])], 4, |_| true), Pipeline::DecodeWithHdf5 { filter: "scaleoffset (HDF5 filter 6)".into() });
-        assert_eq!(pipeline(&[spec(32000, &[])], 4, |_| false), Pipeline::Unsupported { filter: "lzf (HDF5 filter 32000)".into() });
+        assert_eq!(
+            pipeline(&[spec(6, &[])], 4, |_| true),
+            Pipeline::DecodeWithHdf5 {
+                filter: "scaleoffset (HDF5 filter 6)".into()
+            }
+        );
+        assert_eq!(
+            pipeline(&[spec(32000, &[])], 4, |_| false),
+            Pipeline::Unsupported {
+                filter: "lzf (HDF5 filter 32000)".into()
+            }
+        );
     }
 
     #[test]
     fn shuffle_groups_bytes() {
-        assert_eq!(shuffle(&[1, 2, 3, 4, 5, 6, 7], 2), vec![1, 3, 5, 2, 4, 6, 7]);
+        assert_eq!(
+            shuffle(&[1, 2, 3, 4, 5, 6, 7], 2),
+            vec![1, 3, 5, 2, 4, 6, 7]
+        );
     }
 }

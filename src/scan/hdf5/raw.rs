@@ -8,15 +8,21 @@ use std::ffi::{c_char, c_void, CStr};
 
 use hdf5_sys::h5::{haddr_t, hsize_t, HADDR_UNDEF};
 use hdf5_sys::h5d::{
-    H5D_fill_value_t, H5D_layout_t, H5Dget_create_plist, H5Dget_offset, H5Dget_space, H5Dget_storage_size,
-    H5Dget_type, H5Dread,
+    H5D_fill_value_t, H5D_layout_t, H5Dget_create_plist, H5Dget_offset, H5Dget_space,
+    H5Dget_storage_size, H5Dget_type, H5Dread,
 };
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pclose, H5Pfill_value_defined, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout, H5Pget_nfilters, H5P_DEFAULT};
-use hdf5_sys::h5s::{H5S_class_t, H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sget_simple_extent_type, H5Sselect_hyperslab, H5S_ALL};
+use hdf5_sys::h5p::{
+    H5Pclose, H5Pfill_value_defined, H5Pget_fill_value, H5Pget_filter2, H5Pget_layout,
+    H5Pget_nfilters, H5P_DEFAULT,
+};
+use hdf5_sys::h5s::{
+    H5S_class_t, H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sget_simple_extent_type,
+    H5Sselect_hyperslab, H5S_ALL,
+};
 use hdf5_sys::h5t::{
-    H5T_class_t, H5T_order_t, H5T_sign_t, H5T_str_t, H5Tclose, H5Tget_class, H5Tget_order, H5Tget_sign, H5Tget_size,
-    H5Tget_strpad, H5Tis_variable_str,
+    H5T_class_t, H5T_order_t, H5T_sign_t, H5T_str_t, H5Tclose, H5Tget_class, H5Tget_order,
+    H5Tget_sign, H5Tget_size, H5Tget_strpad, H5Tis_variable_str,
 };
 
 /// An HDF5 id closed on drop.
@@ -45,7 +51,9 @@ impl Drop for Owned {
 /// The class of an HDF5 datatype, as far as the scanner distinguishes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TypeClass {
-    Int { signed: bool },
+    Int {
+        signed: bool,
+    },
     Float,
     FixedString,
     VarString,
@@ -69,7 +77,9 @@ pub(super) fn type_info(tid: hid_t) -> TypeInfo {
         let size = H5Tget_size(tid);
         let big_endian = H5Tget_order(tid) == H5T_order_t::H5T_ORDER_BE;
         let class = match H5Tget_class(tid) {
-            H5T_class_t::H5T_INTEGER => TypeClass::Int { signed: H5Tget_sign(tid) == H5T_sign_t::H5T_SGN_2 },
+            H5T_class_t::H5T_INTEGER => TypeClass::Int {
+                signed: H5Tget_sign(tid) == H5T_sign_t::H5T_SGN_2,
+            },
             H5T_class_t::H5T_FLOAT => TypeClass::Float,
             H5T_class_t::H5T_STRING if H5Tis_variable_str(tid) > 0 => TypeClass::VarString,
             H5T_class_t::H5T_STRING => TypeClass::FixedString,
@@ -82,8 +92,14 @@ pub(super) fn type_info(tid: hid_t) -> TypeInfo {
             H5T_class_t::H5T_BITFIELD => TypeClass::Other("bitfield"),
             _ => TypeClass::Other("unsupported"),
         };
-        let space_padded = class == TypeClass::FixedString && H5Tget_strpad(tid) == H5T_str_t::H5T_STR_SPACEPAD;
-        TypeInfo { class, size, big_endian, space_padded }
+        let space_padded =
+            class == TypeClass::FixedString && H5Tget_strpad(tid) == H5T_str_t::H5T_STR_SPACEPAD;
+        TypeInfo {
+            class,
+            size,
+            big_endian,
+            space_padded,
+        }
     }
 }
 
@@ -157,7 +173,11 @@ impl CreateProps {
                         std::ptr::null_mut(),
                     );
                     let name = CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned();
-                    FilterSpec { id, name, cd_values: cd[..n_cd.min(cd.len())].to_vec() }
+                    FilterSpec {
+                        id,
+                        name,
+                        cd_values: cd[..n_cd.min(cd.len())].to_vec(),
+                    }
                 })
                 .collect()
         }
@@ -177,11 +197,14 @@ impl CreateProps {
         // SAFETY: `buf` has room for one element of `tid`.
         unsafe {
             let mut status = H5D_fill_value_t::H5D_FILL_VALUE_ERROR;
-            if H5Pfill_value_defined(self.0.id(), &mut status) < 0 || status != H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
+            if H5Pfill_value_defined(self.0.id(), &mut status) < 0
+                || status != H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED
+            {
                 return None;
             }
             let mut buf = vec![0u8; size];
-            (H5Pget_fill_value(self.0.id(), tid, buf.as_mut_ptr().cast::<c_void>()) >= 0).then_some(buf)
+            (H5Pget_fill_value(self.0.id(), tid, buf.as_mut_ptr().cast::<c_void>()) >= 0)
+                .then_some(buf)
         }
     }
 }
@@ -189,20 +212,36 @@ impl CreateProps {
 /// Where a contiguous dataset's data starts, or `None` if it was never written.
 pub(super) fn contiguous_offset(dset: hid_t) -> Option<(u64, u64)> {
     // SAFETY: plain queries.
-    let (addr, size): (haddr_t, hsize_t) = unsafe { (H5Dget_offset(dset), H5Dget_storage_size(dset)) };
+    let (addr, size): (haddr_t, hsize_t) =
+        unsafe { (H5Dget_offset(dset), H5Dget_storage_size(dset)) };
     (addr != HADDR_UNDEF && size > 0).then_some((addr, size))
 }
 
 /// Reads a dataset's elements (all, or the box `start`..`start+count`) as raw bytes in the
 /// file's datatype `tid` of element size `size`.
-pub(super) fn read_bytes(dset: hid_t, tid: hid_t, size: usize, sel: Option<(&[u64], &[u64])>) -> Result<Vec<u8>, String> {
+pub(super) fn read_bytes(
+    dset: hid_t,
+    tid: hid_t,
+    size: usize,
+    sel: Option<(&[u64], &[u64])>,
+) -> Result<Vec<u8>, String> {
     // SAFETY: the buffer holds exactly the selected number of elements of `tid`.
     unsafe {
         let Some((start, count)) = sel else {
-            let space = Owned::new(H5Dget_space(dset), H5Sclose).ok_or("cannot get the dataspace")?;
+            let space =
+                Owned::new(H5Dget_space(dset), H5Sclose).ok_or("cannot get the dataspace")?;
             let n = hdf5_sys::h5s::H5Sget_simple_extent_npoints(space.id()).max(0) as usize;
             let mut buf = vec![0u8; n * size];
-            if n > 0 && H5Dread(dset, tid, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.as_mut_ptr().cast()) < 0 {
+            if n > 0
+                && H5Dread(
+                    dset,
+                    tid,
+                    H5S_ALL,
+                    H5S_ALL,
+                    H5P_DEFAULT,
+                    buf.as_mut_ptr().cast(),
+                ) < 0
+            {
                 return Err("HDF5 could not read the data".into());
             }
             return Ok(buf);
@@ -213,12 +252,31 @@ pub(super) fn read_bytes(dset: hid_t, tid: hid_t, size: usize, sel: Option<(&[u6
             return Ok(buf);
         }
         let fspace = Owned::new(H5Dget_space(dset), H5Sclose).ok_or("cannot get the dataspace")?;
-        if H5Sselect_hyperslab(fspace.id(), H5S_seloper_t::H5S_SELECT_SET, start.as_ptr(), std::ptr::null(), count.as_ptr(), std::ptr::null()) < 0 {
+        if H5Sselect_hyperslab(
+            fspace.id(),
+            H5S_seloper_t::H5S_SELECT_SET,
+            start.as_ptr(),
+            std::ptr::null(),
+            count.as_ptr(),
+            std::ptr::null(),
+        ) < 0
+        {
             return Err(format!("cannot select {start:?}+{count:?}"));
         }
-        let mspace = Owned::new(H5Screate_simple(count.len() as i32, count.as_ptr(), std::ptr::null()), H5Sclose)
-            .ok_or("cannot create a memory dataspace")?;
-        if H5Dread(dset, tid, mspace.id(), fspace.id(), H5P_DEFAULT, buf.as_mut_ptr().cast()) < 0 {
+        let mspace = Owned::new(
+            H5Screate_simple(count.len() as i32, count.as_ptr(), std::ptr::null()),
+            H5Sclose,
+        )
+        .ok_or("cannot create a memory dataspace")?;
+        if H5Dread(
+            dset,
+            tid,
+            mspace.id(),
+            fspace.id(),
+            H5P_DEFAULT,
+            buf.as_mut_ptr().cast(),
+        ) < 0
+        {
             return Err(format!("HDF5 could not read {start:?}+{count:?}"));
         }
         Ok(buf)
@@ -229,13 +287,18 @@ pub(super) fn read_bytes(dset: hid_t, tid: hid_t, size: usize, sel: Option<(&[u6
 pub(super) fn read_fixed_string_attr(attr: hid_t, n: usize) -> Result<Vec<String>, String> {
     // SAFETY: the buffer holds `n` elements of the attribute's own type.
     unsafe {
-        let tid = Owned::new(hdf5_sys::h5a::H5Aget_type(attr), H5Tclose).ok_or("cannot get the attribute type")?;
+        let tid = Owned::new(hdf5_sys::h5a::H5Aget_type(attr), H5Tclose)
+            .ok_or("cannot get the attribute type")?;
         let info = type_info(tid.id());
         let mut buf = vec![0u8; n * info.size];
         if n > 0 && hdf5_sys::h5a::H5Aread(attr, tid.id(), buf.as_mut_ptr().cast()) < 0 {
             return Err("HDF5 could not read the attribute".into());
         }
-        Ok(split_fixed_strings(&buf, info.size.max(1), info.space_padded))
+        Ok(split_fixed_strings(
+            &buf,
+            info.size.max(1),
+            info.space_padded,
+        ))
     }
 }
 

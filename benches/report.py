@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Print the final benchmark table from bench_scan.py's and bench_read.py's JSON results.
+
+    python benches/report.py SCAN.json READ.json
+
+Also checks the floors of /work/shared/design.md "Performance targets": scan >= 20x kerchunk,
+read >= 1x netCDF4 on 1 core and faster on 2.
+"""
+
+import json
+import os
+import platform
+import sys
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+            mem = f"{kb / 1e6:.1f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"nproc {os.cpu_count()}, CPU {model}, RAM {mem}, {platform.system()} {platform.release()}"
+
+
+def main():
+    scan = json.load(open(sys.argv[1]))["scan"]
+    read_doc = json.load(open(sys.argv[2]))
+    read = read_doc["read"]
+
+    def pick(rows, tool, key, n):
+        return next((r for r in rows if r["tool"] == tool and r[key] == n), None)
+
+    k1 = pick(scan, "kerchunk", "procs", 1)
+    k2 = next((r for r in scan if r["tool"] == "kerchunk" and r["procs"] > 1), None)
+    c1 = pick(scan, "chunkref", "procs", 1)
+    c2 = pick(scan, "chunkref", "procs", 2)
+    nc = pick(read, "netCDF4", "threads", 1)
+    r1 = pick(read, "chunkref", "threads", 1)
+    r2 = pick(read, "chunkref", "threads", 2)
+
+    w = 74
+    print("=" * w)
+    print("chunkref benchmark summary")
+    print(f"machine: {machine()}")
+    print("=" * w)
+    sub = f" (kerchunk timed on {k1['files']} of {k1['of_files']} files)" if k1.get("subset") else ""
+    print(f"SCAN  {scan[0]['files']} ERA5-like NetCDF4 files, 64 compressed chunks each, inline 500{sub}")
+    print(f"  {'tool':<22} {'files/s':>10} {'refs/s':>12} {'vs kerchunk 1 proc':>20}")
+    for label, r in [("chunkref -j 1", c1), ("chunkref -j 2", c2), ("kerchunk 1 process", k1),
+                     (f"kerchunk {k2['procs']} processes" if k2 else "", k2)]:
+        if r:
+            print(f"  {label:<22} {r['files_per_s']:>10.1f} {r['refs_per_s']:>12.0f} "
+                  f"{r['files_per_s'] / k1['files_per_s']:>19.1f}x")
+    if c2 and k2:
+        print(f"  chunkref -j 2 vs kerchunk {k2['procs']} processes: "
+              f"{c2['files_per_s'] / k2['files_per_s']:.1f}x")
+    print("-" * w)
+    print(f"READ  whole compressed variable, {nc['mb']:.1f} MB decoded, best of {nc['runs']}")
+    print(f"  {'tool':<22} {'seconds':>8} {'MB/s':>8} {'vs netCDF4':>11} {'cpu/real':>9}")
+    for label, r in [("chunkref 1 thread", r1), ("chunkref 2 threads", r2), ("netCDF4-python", nc)]:
+        if r:
+            cpu = f"{r['cpu_per_real']:.2f}" if "cpu_per_real" in r else "-"
+            print(f"  {label:<22} {r['seconds']:>8.3f} {r['mb_per_s']:>8.0f} "
+                  f"{r['mb_per_s'] / nc['mb_per_s']:>10.2f}x {cpu:>9}")
+    print(f"  checksums (f64 sum): chunkref {r1['checksum'] if r1 else float('nan'):.6f}, "
+          f"netCDF4 {nc['checksum']:.6f}; bit-exact: {'yes' if read_doc['values_identical'] else 'NO'}")
+    print("-" * w)
+    print("FLOORS (design.md, Performance targets)")
+    checks = []
+    if c2:
+        checks.append(("scan >= 20x kerchunk (chunkref -j 2 vs kerchunk 1 process)",
+                       c2["files_per_s"] / k1["files_per_s"], 20.0))
+    if r1:
+        checks.append(("read >= 1x netCDF4 on 1 core", r1["mb_per_s"] / nc["mb_per_s"], 1.0))
+    if r2:
+        checks.append(("read faster than netCDF4 on 2 cores", r2["mb_per_s"] / nc["mb_per_s"], 1.0))
+    for text, ratio, floor in checks:
+        ok = ratio > floor if "faster" in text else ratio >= floor
+        print(f"  {'ok  ' if ok else 'MISS'}  {text}: {ratio:.2f}x")
+    print("=" * w)
+
+
+if __name__ == "__main__":
+    main()
