@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use chunkref::refs::{ArrayRefs, Attrs, RefStore};
+use chunkref::refs::{ArrayRefs, Attrs, RefStore, StoreStats};
 use serde_json::Value;
 
 /// Describe a reference store: groups, dimensions, variables, dtypes, chunking, codecs,
@@ -105,26 +105,6 @@ fn codec_names(array: &ArrayRefs) -> String {
     }
 }
 
-fn array_stats(store: &RefStore, array: &ArrayRefs) -> (u64, u64) {
-    let mut present = 0;
-    let mut bytes = 0;
-    for n in 0..array.chunks.len() {
-        match store.chunk_ref(array, n) {
-            chunkref::refs::ChunkRef::Missing => {}
-            chunkref::refs::ChunkRef::Inline(b) => {
-                present += 1;
-                bytes += b.len() as u64;
-            }
-            chunkref::refs::ChunkRef::Range { length, .. } => {
-                present += 1;
-                bytes += length;
-            }
-            chunkref::refs::ChunkRef::Whole { .. } => present += 1,
-        }
-    }
-    (present, bytes)
-}
-
 fn write_attrs(out: &mut String, owner: &str, attrs: &Attrs, indent: &str) {
     for (k, v) in attrs {
         let _ = writeln!(out, "{indent}{owner}:{k} = {} ;", format_value(v));
@@ -165,7 +145,11 @@ fn describe_group(out: &mut String, store: &RefStore, group: &str, depth: usize)
     }
     for (path, a) in arrays {
         let var = leaf(path);
-        let (present, bytes) = array_stats(store, a);
+        let StoreStats {
+            chunks: present,
+            bytes,
+            ..
+        } = store.array_stats(a);
         let dims = if a.meta.dimensions.is_empty() {
             String::new()
         } else {

@@ -320,20 +320,34 @@ impl RefStore {
             ..StoreStats::default()
         };
         for array in self.arrays.values() {
-            for n in 0..array.chunks.len() {
-                match self.chunk_ref(array, n) {
-                    ChunkRef::Missing => {}
-                    ChunkRef::Inline(b) => {
-                        s.chunks += 1;
-                        s.inline_chunks += 1;
-                        s.bytes += b.len() as u64;
-                    }
-                    ChunkRef::Range { length, .. } => {
-                        s.chunks += 1;
-                        s.bytes += length;
-                    }
-                    ChunkRef::Whole { .. } => s.chunks += 1,
+            let a = self.array_stats(array);
+            s.chunks += a.chunks;
+            s.inline_chunks += a.inline_chunks;
+            s.bytes += a.bytes;
+        }
+        s
+    }
+
+    /// Counts of chunks and bytes of one array (`variables` is 1).
+    #[must_use]
+    pub fn array_stats(&self, array: &ArrayRefs) -> StoreStats {
+        let mut s = StoreStats {
+            variables: 1,
+            ..StoreStats::default()
+        };
+        for n in 0..array.chunks.len() {
+            match self.chunk_ref(array, n) {
+                ChunkRef::Missing => {}
+                ChunkRef::Inline(b) => {
+                    s.chunks += 1;
+                    s.inline_chunks += 1;
+                    s.bytes += b.len() as u64;
                 }
+                ChunkRef::Range { length, .. } => {
+                    s.chunks += 1;
+                    s.bytes += length;
+                }
+                ChunkRef::Whole { .. } => s.chunks += 1,
             }
         }
         s

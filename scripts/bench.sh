@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Benchmarks chunkref side by side with the reference tools, in one run (not a timed test):
+#   scan: `chunkref scan -j 1` and `-j 2` vs kerchunk SingleHdf5ToZarr (1 and 2 processes)
+#         over a corpus of ERA5-like NetCDF4 files (files/s and chunk refs/s);
+#   read: a whole compressed float32 variable through chunkref (1 and 2 rayon threads) vs
+#         netCDF4-python (MB/s of decoded data), with checksums showing both read the same values.
+# The corpus is made once under bench-corpus/ (kept between runs). The figures to beat are in
+# /work/shared/design.md, "Performance targets".
+#
+#   scripts/bench.sh [N_FILES]        # default 300 files
+#
+# Environment: BENCH_RUNS (default 3, best of), KERCHUNK_SECONDS (default 30: kerchunk stops
+# after this long once 50 files are done, and the output says it timed a subset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N_FILES="${1:-300}"
+RUNS="${BENCH_RUNS:-3}"
+KERCHUNK_SECONDS="${KERCHUNK_SECONDS:-30}"
+
+if [[ ! -x .venv/bin/python ]]; then
+    if [[ -f scripts/setup.sh ]]; then
+        # shellcheck source=/dev/null
+        source scripts/setup.sh
+    else
+        echo "bench.sh: .venv is missing: python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements.txt" >&2
+        exit 1
+    fi
+fi
+# cmake for the HDF5 build comes from the venv.
+export PATH="$PWD/.venv/bin:$PATH"
+PY="$PWD/.venv/bin/python"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "build (release): chunkref and examples/bench_read"
+cargo build --release --bin chunkref --example bench_read
+
+step "corpus: $N_FILES files under bench-corpus/era5, bench-corpus/read/big.nc"
+"$PY" benches/make_corpus.py "$N_FILES" --out bench-corpus
+
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/chunkref-bench.XXXXXX")"
+trap 'rm -rf "$OUT"' EXIT
+
+step "scan benchmark"
+"$PY" benches/bench_scan.py --chunkref target/release/chunkref --corpus bench-corpus/era5 \
+    --jobs 1,2 --runs "$RUNS" --kerchunk-seconds "$KERCHUNK_SECONDS" --json-out "$OUT/scan.json"
+
+step "read benchmark"
+"$PY" benches/bench_read.py --bench-read target/release/examples/bench_read \
+    --file bench-corpus/read/big.nc --var t2m --runs "$RUNS" --threads 1,2 --json-out "$OUT/read.json"
+
+echo
+"$PY" benches/report.py "$OUT/scan.json" "$OUT/read.json"
