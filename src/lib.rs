@@ -7,10 +7,25 @@
 //! - [`read`]: lazy chunked arrays served from a store through zarrs;
 //! - [`io`]: the single place where a path or url becomes bytes.
 //!
-//! ```no_run
-//! let ds = chunkref::open("refs.json")?;
+//! Scan a file, write its store, open the store and read a block (only the chunks it needs):
+//!
+//! ```
+//! use chunkref::scan::{scan_file, ScanOptions};
+//!
+//! let scanned = scan_file("fixtures/era5_small.nc".as_ref(), &ScanOptions::default())?;
+//! let dir = std::env::temp_dir().join(format!("chunkref-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let store = dir.join("era5.json");
+//! chunkref::refs::json::write(&scanned.store, &store)?;
+//!
+//! let ds = chunkref::open(store.to_str().unwrap())?;
 //! let t2m = ds.variable("t2m")?;
-//! let block: ndarray::ArrayD<f32> = t2m.read(&[0..2, 0..181, 0..360])?;
+//! assert_eq!(t2m.dims(), ["time", "lat", "lon"]);
+//! let block: ndarray::ArrayD<f32> = t2m.read(&[0..2, 0..19, 0..36])?;
+//! assert_eq!(block.shape(), [2, 19, 36]);
+//! let kelvin = t2m.read_decoded(&[0..1, 0..2, 0..1])?; // CF decoding: _FillValue → NaN
+//! assert!(kelvin[[0, 0, 0]].is_nan() && kelvin[[0, 1, 0]] > 200.0);
+//! # std::fs::remove_dir_all(&dir).unwrap();
 //! # Ok::<(), chunkref::Error>(())
 //! ```
 
