@@ -11,7 +11,15 @@ of --runs. netCDF4: netCDF4.Dataset(file)[var][:] (defaults, so a masked array),
 --runs, one thread (HDF5 decodes chunks one at a time). MB/s are of decoded data (1 MB = 1e6
 bytes). Both tools' checksums are printed: the float64 sum and the exact sum of the float32
 bit patterns, which must be equal.
+
+Diagnostic rows (skip with --no-diag): the same chunkref example run again with glibc's
+malloc told never to give memory back to the kernel (GLIBC_TUNABLES trim_threshold,
+mmap_threshold, top_pad), to show how much of chunkref's time is page faults from its
+per-chunk buffers being freed to and re-faulted from the kernel.
 """
+
+MALLOC_TUNABLES = ("glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824:"
+                   "glibc.malloc.top_pad=268435456")
 
 import argparse
 import json
@@ -50,6 +58,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--json-out")
+    ap.add_argument("--no-diag", action="store_true", help="skip the malloc diagnostic rows")
     args = ap.parse_args()
     if not os.path.exists(args.file):
         sys.exit(f"bench_read: {args.file} is missing (run benches/make_corpus.py)")
@@ -58,12 +67,22 @@ def main():
         while fh.read(1 << 22):
             pass
     cmd = [args.bench_read, args.file, "--var", args.var, "--runs", str(args.runs), "--threads", args.threads]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    if p.returncode != 0:
-        sys.exit(f"bench_read: {' '.join(cmd)} failed ({p.returncode})")
-    results = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+
+    def run_chunkref(env=None):
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
+        if p.returncode != 0:
+            sys.exit(f"bench_read: {' '.join(cmd)} failed ({p.returncode})")
+        return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+
+    results = run_chunkref()
     nc = bench_netcdf4(args.file, args.var, args.runs)
     results.append(nc)
+    if not args.no_diag:
+        env = dict(os.environ, GLIBC_TUNABLES=MALLOC_TUNABLES)
+        for r in run_chunkref(env):
+            r["tool"] = "chunkref*"
+            r["diagnostic"] = "glibc malloc never trims"
+            results.append(r)
 
     with netCDF4.Dataset(args.file) as ds:
         v = ds[args.var]
@@ -76,6 +95,8 @@ def main():
         cpu = f"{r['cpu_per_real']:.2f}" if "cpu_per_real" in r else "-"
         print(f"{r['tool']:<10} {r['threads']:>7} {r['seconds']:>8.3f} {r['mb_per_s']:>8.0f} "
               f"{r['ratio_vs_netcdf4']:>10.2f}x {cpu:>9}  {r['checksum']:.6f} / {r['bits_sum']}")
+    if not args.no_diag:
+        print("  chunkref*: diagnostic, the same binary with GLIBC_TUNABLES=" + MALLOC_TUNABLES)
     same = all(r["bits_sum"] == nc["bits_sum"] for r in results)
     print(f"  values identical (bit-pattern sums equal): {'yes' if same else 'NO'}")
     if args.json_out:

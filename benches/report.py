@@ -30,7 +30,13 @@ def machine():
             mem = f"{kb / 1e6:.1f} GB"
     except (OSError, ValueError, IndexError):
         pass
-    return f"nproc {os.cpu_count()}, CPU {model}, RAM {mem}, {platform.system()} {platform.release()}"
+    try:
+        with open("/proc/loadavg") as fh:
+            load = " ".join(fh.read().split()[:3])
+    except OSError:
+        load = "?"
+    return (f"nproc {os.cpu_count()}, CPU {model}, RAM {mem}, {platform.system()} {platform.release()}; "
+            f"load average at the end {load} (other work on the machine skews the figures)")
 
 
 def main():
@@ -38,13 +44,18 @@ def main():
     read_doc = json.load(open(sys.argv[2]))
     read = read_doc["read"]
 
-    def pick(rows, tool, key, n):
-        return next((r for r in rows if r["tool"] == tool and r[key] == n), None)
+    def pick(rows, tool, key, n, **kw):
+        return next((r for r in rows if r["tool"] == tool and r[key] == n
+                     and all(r.get(k) == v for k, v in kw.items())), None)
 
     k1 = pick(scan, "kerchunk", "procs", 1)
     k2 = next((r for r in scan if r["tool"] == "kerchunk" and r["procs"] > 1), None)
-    c1 = pick(scan, "chunkref", "procs", 1)
-    c2 = pick(scan, "chunkref", "procs", 2)
+    c1 = pick(scan, "chunkref", "procs", 1, stores_on="disk")
+    c2 = pick(scan, "chunkref", "procs", 2, stores_on="disk")
+    m1 = pick(scan, "chunkref", "procs", 1, stores_on="tmpfs")
+    m2 = pick(scan, "chunkref", "procs", 2, stores_on="tmpfs")
+    d1 = pick(read, "chunkref*", "threads", 1)
+    d2 = pick(read, "chunkref*", "threads", 2)
     nc = pick(read, "netCDF4", "threads", 1)
     r1 = pick(read, "chunkref", "threads", 1)
     r2 = pick(read, "chunkref", "threads", 2)
@@ -56,25 +67,30 @@ def main():
     print("=" * w)
     sub = f" (kerchunk timed on {k1['files']} of {k1['of_files']} files)" if k1.get("subset") else ""
     print(f"SCAN  {scan[0]['files']} ERA5-like NetCDF4 files, 64 compressed chunks each, inline 500{sub}")
-    print(f"  {'tool':<22} {'files/s':>10} {'refs/s':>12} {'vs kerchunk 1 proc':>20}")
+    print(f"  {'tool':<24} {'files/s':>8} {'refs/s':>12} {'vs kerchunk 1 proc':>20}")
     for label, r in [("chunkref -j 1", c1), ("chunkref -j 2", c2), ("kerchunk 1 process", k1),
-                     (f"kerchunk {k2['procs']} processes" if k2 else "", k2)]:
+                     (f"kerchunk {k2['procs']} processes" if k2 else "", k2),
+                     ("[diag] -j 1, tmpfs out", m1), ("[diag] -j 2, tmpfs out", m2)]:
         if r:
-            print(f"  {label:<22} {r['files_per_s']:>10.1f} {r['refs_per_s']:>12.0f} "
+            print(f"  {label:<24} {r['files_per_s']:>8.1f} {r['refs_per_s']:>12.0f} "
                   f"{r['files_per_s'] / k1['files_per_s']:>19.1f}x")
     if c2 and k2:
         print(f"  chunkref -j 2 vs kerchunk {k2['procs']} processes: "
               f"{c2['files_per_s'] / k2['files_per_s']:.1f}x")
     print("-" * w)
     print(f"READ  whole compressed variable, {nc['mb']:.1f} MB decoded, best of {nc['runs']}")
-    print(f"  {'tool':<22} {'seconds':>8} {'MB/s':>8} {'vs netCDF4':>11} {'cpu/real':>9}")
-    for label, r in [("chunkref 1 thread", r1), ("chunkref 2 threads", r2), ("netCDF4-python", nc)]:
+    print(f"  {'tool':<26} {'seconds':>8} {'MB/s':>8} {'vs netCDF4':>11} {'cpu/real':>9}")
+    for label, r in [("chunkref 1 thread", r1), ("chunkref 2 threads", r2), ("netCDF4-python", nc),
+                     ("[diag] 1 thread, no trim", d1), ("[diag] 2 threads, no trim", d2)]:
         if r:
             cpu = f"{r['cpu_per_real']:.2f}" if "cpu_per_real" in r else "-"
-            print(f"  {label:<22} {r['seconds']:>8.3f} {r['mb_per_s']:>8.0f} "
+            print(f"  {label:<26} {r['seconds']:>8.3f} {r['mb_per_s']:>8.0f} "
                   f"{r['mb_per_s'] / nc['mb_per_s']:>10.2f}x {cpu:>9}")
     print(f"  checksums (f64 sum): chunkref {r1['checksum'] if r1 else float('nan'):.6f}, "
           f"netCDF4 {nc['checksum']:.6f}; bit-exact: {'yes' if read_doc['values_identical'] else 'NO'}")
+    if m1 or d1:
+        print("  [diag] rows: scan with the stores written to tmpfs instead of disk; read with glibc")
+        print("  malloc set never to return memory to the kernel (GLIBC_TUNABLES). Not headline figures.")
     print("-" * w)
     print("FLOORS (design.md, Performance targets)")
     checks = []

@@ -18,7 +18,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let store = std::env::temp_dir().join("scan_and_read.json");
     chunkref::refs::json::write(&scanned.store, &store)?;
-    println!("{} -> {}: {:?}", file, store.display(), scanned.store.stats());
+    println!(
+        "{} -> {}: {:?}",
+        file,
+        store.display(),
+        scanned.store.stats()
+    );
 
     let ds = chunkref::open(store.to_string_lossy())?;
     let var = ds.variable(&variable)?;

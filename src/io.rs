@@ -101,7 +101,8 @@ fn invalid(s: &str, reason: &str) -> Error {
 /// Splits a path or url into the store it lives in and its path inside that store.
 ///
 /// Local paths are returned as given (a relative path stays relative; see [`absolute`]), and
-/// `file://` urls as the file system path they name, percent-decoded. For remote urls the path
+/// `file://` urls as the file system path they name, as written (fsspec does not
+/// percent-decode them either). For remote urls the path
 /// is the object key inside the bucket, container or host, without a leading `/`.
 ///
 /// # Errors
@@ -114,6 +115,9 @@ pub fn classify(s: &str) -> Result<(Scheme, String)> {
     let Some(scheme) = url_scheme(s) else {
         return Ok((Scheme::Local, s.to_owned()));
     };
+    if scheme.eq_ignore_ascii_case("file") {
+        return Ok((Scheme::Local, file_url_path(s)?));
+    }
     let url = url::Url::parse(s).map_err(|e| invalid(s, &format!("not a valid url: {e}")))?;
     let key = url.path().trim_start_matches('/').to_owned();
     let host = url.host_str().filter(|h| !h.is_empty()).map(str::to_owned);
@@ -122,12 +126,6 @@ pub fn classify(s: &str) -> Result<(Scheme, String)> {
             .ok_or_else(|| invalid(s, "url has no bucket or host"))
     };
     let scheme = match scheme.to_ascii_lowercase().as_str() {
-        "file" => {
-            let path = url
-                .to_file_path()
-                .map_err(|()| invalid(s, "file url must name a local absolute path"))?;
-            return Ok((Scheme::Local, path.to_string_lossy().into_owned()));
-        }
         "s3" | "s3a" => Scheme::S3 { bucket: bucket()? },
         "gs" | "gcs" => Scheme::Gcs { bucket: bucket()? },
         "az" | "azure" | "abfs" | "abfss" | "adl" => {
@@ -146,6 +144,17 @@ pub fn classify(s: &str) -> Result<(Scheme, String)> {
         other => return Err(invalid(s, &format!("unknown url scheme {other:?}"))),
     };
     Ok((scheme, key))
+}
+
+/// The path of a `file://` url, taken as written (not percent-decoded), as fsspec does.
+fn file_url_path(s: &str) -> Result<String> {
+    let rest = &s["file://".len()..];
+    let path = rest.strip_prefix("localhost").unwrap_or(rest);
+    if path.starts_with('/') {
+        Ok(path.to_owned())
+    } else {
+        Err(invalid(s, "file url must name a local absolute path"))
+    }
 }
 
 /// `path` made absolute against the current directory, with `.` and `..` folded lexically
@@ -430,7 +439,9 @@ mod tests {
             ("x:2020.nc", (Scheme::Local, "x:2020.nc")),
             ("C://data/x.nc", (Scheme::Local, "C://data/x.nc")),
             ("file:///data/x.nc", (Scheme::Local, "/data/x.nc")),
-            ("file:///data/a%20b.nc", (Scheme::Local, "/data/a b.nc")),
+            // Taken as written, as fsspec does: no percent-decoding.
+            ("file:///data/a%20b.nc", (Scheme::Local, "/data/a%20b.nc")),
+            ("file:///data/a b.nc", (Scheme::Local, "/data/a b.nc")),
             ("file://localhost/data/x.nc", (Scheme::Local, "/data/x.nc")),
             ("s3://bucket/era5/x.nc", (s3("bucket"), "era5/x.nc")),
             ("s3a://bucket/x.nc", (s3("bucket"), "x.nc")),

@@ -7,4 +7,7 @@
 pub mod json;
 mod model;
 
-pub use model::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore, StoreStats};
+pub use model::{
+    attr_f64, float_attr, ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore,
+    StoreStats, NON_FINITE,
+};

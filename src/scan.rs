@@ -95,21 +95,18 @@ pub fn rewrite_prefix(url: &str, from: &str, to: &str) -> String {
 
 /// The `file://` url of a local path, made absolute.
 ///
+/// The path is written as it is, not percent-encoded: fsspec strips `file://` and uses the
+/// rest as the path, so `file:///data/my%20file.nc` would name a file that does not exist.
+///
 /// # Errors
-/// Returns [`Error::Io`] when the path cannot be made absolute.
+/// Returns [`Error::Io`] when the path cannot be made absolute, and
+/// [`Error::InvalidArgument`] when it is not valid UTF-8.
 pub fn file_url(path: &Path) -> Result<String> {
-    let abs = std::path::absolute(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
+    let abs = crate::io::absolute(&path.to_string_lossy())?;
+    let text = abs.to_str().ok_or_else(|| {
+        Error::InvalidArgument(format!("{}: the path is not valid UTF-8", abs.display()))
     })?;
-    url::Url::from_file_path(&abs)
-        .map(String::from)
-        .map_err(|()| {
-            Error::InvalidArgument(format!(
-                "{}: cannot be written as a file:// url",
-                abs.display()
-            ))
-        })
+    Ok(format!("file://{text}"))
 }
 
 #[cfg(test)]

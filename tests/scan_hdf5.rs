@@ -330,28 +330,56 @@ fn masked_chunks_are_inlined_not_referenced() {
     }
 }
 
+/// With `_FillValue`, never-written chunks are missing keys and read as `fill_value`.
 #[test]
 fn unwritten_chunks_are_missing_keys() {
     let _serial = serial();
-    let out = scan_file(
-        &fixture("chunk_index.h5"),
-        &ScanOptions {
-            inline_threshold: 0,
-            ..ScanOptions::default()
-        },
-    )
-    .unwrap();
-    let array = &out.store.arrays["extensible_sparse"];
-    let present = (0..array.chunks.len())
-        .filter(|&n| {
-            !matches!(
-                out.store.chunk_ref(array, n),
-                chunkref::refs::ChunkRef::Missing
-            )
-        })
+    let options = ScanOptions {
+        inline_threshold: 0,
+        ..ScanOptions::default()
+    };
+    let out = scan_file(&fixture("unlimited.nc"), &options).unwrap();
+    let obs = &out.store.arrays["obs"];
+    let present = (0..obs.chunks.len())
+        .filter(|&n| !obs.chunks.is_missing(n))
         .count();
-    assert_eq!((array.chunks.len(), present), (9, 2));
-    assert_eq!(array.meta.fill_value, serde_json::json!(-9));
+    assert_eq!((obs.chunks.len(), present), (8, 4));
+    assert_eq!(obs.meta.fill_value, serde_json::json!(-999.0));
+}
+
+/// Without `_FillValue`, `fill_value` is null (xarray masks nothing, as with the file), and
+/// never-written chunks are inlined holding HDF5's fill value, so they read as the file does.
+#[test]
+fn unwritten_chunks_without_fill_attribute_hold_the_hdf5_fill() {
+    let _serial = serial();
+    let options = ScanOptions {
+        inline_threshold: 0,
+        ..ScanOptions::default()
+    };
+    let out = scan_file(&fixture("chunk_index.h5"), &options).unwrap();
+    let array = &out.store.arrays["extensible_sparse"];
+    assert_eq!(array.meta.fill_value, serde_json::Value::Null);
+    let refs: Vec<_> = (0..array.chunks.len())
+        .map(|n| out.store.chunk_ref(array, n))
+        .collect();
+    let ranges = refs
+        .iter()
+        .filter(|r| matches!(r, chunkref::refs::ChunkRef::Range { .. }))
+        .count();
+    let inline: Vec<_> = refs
+        .iter()
+        .filter(|r| matches!(r, chunkref::refs::ChunkRef::Inline(_)))
+        .collect();
+    assert_eq!((refs.len(), ranges, inline.len()), (9, 2, 7));
+    assert!(
+        inline.windows(2).all(|w| w[0] == w[1]),
+        "one shared fill chunk"
+    );
+    let out = scan_file(&fixture("unlimited.nc"), &options).unwrap();
+    let counts = &out.store.arrays["counts"];
+    assert_eq!(counts.meta.fill_value, serde_json::Value::Null);
+    assert!(!counts.meta.attrs.contains_key("_FillValue"));
+    assert!((0..counts.chunks.len()).all(|n| !counts.chunks.is_missing(n)));
 }
 
 #[test]

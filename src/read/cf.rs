@@ -38,7 +38,7 @@ fn number(value: &Value) -> Option<f64> {
             other => other.parse().ok(),
         },
         Value::Array(items) if items.len() == 1 => number(&items[0]),
-        _ => None,
+        other => crate::refs::attr_f64(other),
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::model::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore};
+use super::model::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore, NON_FINITE};
 use crate::error::{Error, Result};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -75,48 +75,136 @@ fn template_name(mut i: usize) -> String {
     String::from_utf8(name).unwrap_or_default()
 }
 
-/// Serialises a store as kerchunk JSON version 1 with consolidated `.zmetadata`.
+/// A JSON value serialised with every object's keys sorted, whatever order it was built in.
+struct Sorted<'a>(&'a Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, &Sorted(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Sorted(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// The compact, key-sorted text of a metadata document, with non-finite float attributes as
+/// the bare `NaN`/`Infinity`/`-Infinity` tokens Python's `json` reads as floats.
+#[must_use]
+pub fn doc_text(doc: &Value) -> String {
+    let text = serde_json::to_string(&Sorted(doc)).unwrap_or_default();
+    if !text.contains(NON_FINITE) {
+        return text;
+    }
+    let mut out = text;
+    for token in ["NaN", "Infinity", "-Infinity"] {
+        out = out.replace(&format!("{{\"{NON_FINITE}\":\"{token}\"}}"), token);
+    }
+    out
+}
+
+/// Parses a metadata document, accepting the bare `NaN`/`Infinity`/`-Infinity` tokens
+/// zarr-python writes (as non-finite float markers, see [`crate::refs::float_attr`]).
+///
+/// # Errors
+/// Returns the parser's error when the text is not JSON even with those tokens.
+pub fn parse_doc(text: &str) -> std::result::Result<Value, serde_json::Error> {
+    serde_json::from_str(text).or_else(|err| {
+        let marked = mark_non_finite(text);
+        if marked == text {
+            Err(err)
+        } else {
+            serde_json::from_str(&marked)
+        }
+    })
+}
+
+/// Replaces bare `NaN`, `Infinity` and `-Infinity` tokens outside strings by markers.
+fn mark_non_finite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(token) = ["NaN", "Infinity", "-Infinity"]
+            .into_iter()
+            .find(|t| rest.starts_with(t))
+        {
+            out.push_str(&format!("{{\"{NON_FINITE}\":\"{token}\"}}"));
+            rest = &rest[token.len()..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The reference of one chunk as kerchunk JSON, or `None` for a missing chunk.
+fn chunk_value(store: &RefStore, array: &ArrayRefs, n: usize, used: &mut [bool]) -> Option<Value> {
+    let mut template = |n: usize| {
+        let u = array.chunks.url_index(n).unwrap_or_default() as usize;
+        if let Some(flag) = used.get_mut(u) {
+            *flag = true;
+        }
+        format!("{{{{{}}}}}", template_name(u))
+    };
+    match store.chunk_ref(array, n) {
+        ChunkRef::Missing => None,
+        ChunkRef::Inline(bytes) => Some(Value::String(format!("base64:{}", B64.encode(bytes)))),
+        ChunkRef::Range { offset, length, .. } => Some(json!([template(n), offset, length])),
+        ChunkRef::Whole { .. } => Some(json!([template(n)])),
+    }
+}
+
+/// Serialises a store as kerchunk JSON version 1 with consolidated `.zmetadata`: keys sorted,
+/// compact, one template per data url, the same bytes for the same store.
 #[must_use]
 pub fn to_json(store: &RefStore) -> Vec<u8> {
-    let mut refs = serde_json::Map::new();
     let docs = metadata(store);
-    let consolidated = json!({
-        "metadata": docs,
-        "zarr_consolidated_format": 1,
-    });
-    refs.insert(".zmetadata".into(), Value::String(consolidated.to_string()));
-    for (key, doc) in docs {
-        refs.insert(key, Value::String(doc.to_string()));
+    let consolidated = json!({"metadata": docs, "zarr_consolidated_format": 1});
+    let mut refs: BTreeMap<String, Value> = BTreeMap::new();
+    refs.insert(".zmetadata".into(), Value::String(doc_text(&consolidated)));
+    for (key, doc) in &docs {
+        refs.insert(key.clone(), Value::String(doc_text(doc)));
     }
     let mut used = vec![false; store.urls().len()];
     for (path, array) in &store.arrays {
         for n in 0..array.chunks.len() {
-            let value = match store.chunk_ref(array, n) {
-                ChunkRef::Missing => continue,
-                ChunkRef::Inline(bytes) => Value::String(format!("base64:{}", B64.encode(bytes))),
-                ChunkRef::Range { offset, length, .. } => {
-                    let u = array.chunks.url_index(n).unwrap_or_default() as usize;
-                    used[u] = true;
-                    json!([format!("{{{{{}}}}}", template_name(u)), offset, length])
-                }
-                ChunkRef::Whole { .. } => {
-                    let u = array.chunks.url_index(n).unwrap_or_default() as usize;
-                    used[u] = true;
-                    json!([format!("{{{{{}}}}}", template_name(u))])
-                }
-            };
-            refs.insert(format!("{path}/{}", array.chunks.key(n)), value);
+            if let Some(value) = chunk_value(store, array, n, &mut used) {
+                refs.insert(format!("{path}/{}", array.chunks.key(n)), value);
+            }
         }
     }
-    let templates: serde_json::Map<String, Value> = store
+    let templates: BTreeMap<String, &String> = store
         .urls()
         .iter()
         .enumerate()
         .filter(|(i, _)| used[*i])
-        .map(|(i, u)| (template_name(i), Value::String(u.clone())))
+        .map(|(i, u)| (template_name(i), u))
         .collect();
     let doc = json!({"refs": refs, "templates": templates, "version": 1});
-    serde_json::to_vec(&doc).unwrap_or_default()
+    serde_json::to_vec(&Sorted(&doc)).unwrap_or_default()
 }
 
 /// Writes a store as kerchunk JSON to `path` atomically: to a temporary file in the same
@@ -349,8 +437,9 @@ fn meta_doc(
         return Ok(None);
     };
     let parsed = match v {
-        Value::String(s) => serde_json::from_str(&s)
-            .map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?,
+        Value::String(s) => {
+            parse_doc(&s).map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?
+        }
         Value::Object(o) => Value::Object(o),
         Value::Array(_) => {
             return Err((
@@ -506,6 +595,16 @@ fn build_store(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_attributes_are_bare_tokens_and_read_back() {
+        let doc = json!({"b": crate::refs::float_attr(f64::NAN), "a": "NaN", "c": [1.5, crate::refs::float_attr(f64::NEG_INFINITY)]});
+        let text = doc_text(&doc);
+        assert_eq!(text, r#"{"a":"NaN","b":NaN,"c":[1.5,-Infinity]}"#);
+        assert_eq!(parse_doc(&text).unwrap(), doc);
+        assert!(parse_doc(r#"{"a": "x NaN \" Infinity"}"#).is_ok());
+        assert!(parse_doc("{oops").is_err());
+    }
 
     #[test]
     fn template_names_are_short_and_unique() {

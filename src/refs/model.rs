@@ -8,8 +8,49 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-/// Attributes of a group or array: JSON values, keys sorted.
+/// Attributes of a group or array: JSON values.
+///
+/// JSON has no NaN or infinities, and `serde_json::Value` cannot hold them, but attributes do
+/// (`_FillValue = NaN`). Such a float is held as a one-entry object `{"$nonfinite": "NaN"}`
+/// (or `"Infinity"`, `"-Infinity"`): see [`float_attr`] and [`attr_f64`]. The JSON writer turns
+/// it into the bare `NaN` token zarr-python and xarray read as a float, and the reader turns
+/// such tokens back.
 pub type Attrs = serde_json::Map<String, Value>;
+
+/// The key of the object that stands for a non-finite float attribute value.
+pub const NON_FINITE: &str = "$nonfinite";
+
+/// A float attribute value: a JSON number, or the non-finite marker.
+#[must_use]
+pub fn float_attr(x: f64) -> Value {
+    if x.is_finite() {
+        Value::from(x)
+    } else {
+        let token = if x.is_nan() {
+            "NaN"
+        } else if x > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        };
+        serde_json::json!({ NON_FINITE: token })
+    }
+}
+
+/// The number an attribute value holds: a JSON number or a non-finite marker.
+#[must_use]
+pub fn attr_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Object(o) if o.len() == 1 => match o.get(NON_FINITE)?.as_str()? {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// The url-index value of a chunk that was never written (reads as the fill value).
 const MISSING: u32 = u32::MAX;
@@ -183,9 +224,25 @@ impl ChunkManifest {
 
     /// Stores chunk `n`'s encoded bytes inline.
     pub fn set_inline(&mut self, n: usize, bytes: Vec<u8>) {
-        let slot = self.inline.len() as u64;
+        let slot = self.add_inline(bytes);
+        self.set_inline_slot(n, slot);
+    }
+
+    /// Adds inline bytes that several chunks may share; returns their slot.
+    pub fn add_inline(&mut self, bytes: Vec<u8>) -> u64 {
         self.inline.push(bytes);
+        self.inline.len() as u64 - 1
+    }
+
+    /// Points chunk `n` at inline bytes added with [`Self::add_inline`].
+    pub fn set_inline_slot(&mut self, n: usize, slot: u64) {
         self.set(n, INLINE, slot, 0);
+    }
+
+    /// Whether chunk `n` was never written.
+    #[must_use]
+    pub fn is_missing(&self, n: usize) -> bool {
+        self.url.get(n).is_none_or(|&u| u == MISSING)
     }
 
     /// Points chunk `n` at `length` bytes from `offset` of the url with index `url`.

@@ -33,7 +33,7 @@ use super::{file_url, ScanOptions, ScanOutput};
 use crate::error::{Error, Result};
 use crate::refs::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, RefStore};
 
-pub(crate) use attrs::float_value;
+pub(crate) use attrs::fill_float;
 
 /// netCDF-C marks a dimension without a coordinate variable with this `NAME` attribute.
 const DIMENSION_ONLY: &str = "This is a netCDF dimension but not a netCDF variable";
@@ -191,7 +191,7 @@ impl<'a> Scanner<'a> {
         let mut attrs = attrs::read_attrs(ds, &path, &mut self.warnings);
         let props = raw::CreateProps::of(ds.id())
             .ok_or_else(|| Skip("cannot read its creation properties".into()))?;
-        let fill_value = fill_value(&attrs, &props, tid.id(), &info);
+        let (fill_value, unwritten_fill) = fill_value(&attrs, &props, tid.id(), &info);
         if info.class == TypeClass::VarString {
             attrs.remove("_FillValue");
         }
@@ -205,7 +205,7 @@ impl<'a> Scanner<'a> {
             dimensions,
             attrs,
         };
-        let chunks = if info.class == TypeClass::VarString {
+        let mut chunks = if info.class == TypeClass::VarString {
             self.var_strings(ds, &mut meta)?
         } else {
             match props.layout() {
@@ -217,8 +217,46 @@ impl<'a> Scanner<'a> {
                 }
             }
         };
+        if let Some(fill) = unwritten_fill {
+            self.fill_unwritten(&mut meta, &mut chunks, &fill, &info, &path);
+        }
         self.store.arrays.insert(path, ArrayRefs { meta, chunks });
         Ok(())
+    }
+
+    /// Makes unwritten chunks read as HDF5's non-zero fill value although `fill_value` is
+    /// null: each becomes one shared inline chunk of that value, encoded with the array's
+    /// codecs. Where that is too large or cannot be encoded, the value becomes the Zarr
+    /// `fill_value` instead, and a warning says xarray will mask it.
+    fn fill_unwritten(
+        &mut self,
+        meta: &mut ArrayMeta,
+        chunks: &mut ChunkManifest,
+        fill: &[u8],
+        info: &TypeInfo,
+        path: &str,
+    ) {
+        let missing: Vec<usize> = (0..chunks.len())
+            .filter(|&n| chunks.is_missing(n))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let elements: u64 = meta.chunks.iter().product();
+        let encoded = (elements * fill.len() as u64 <= self.options.max_inline_array)
+            .then(|| filters::encode(&meta.filters, fill.repeat(elements as usize)));
+        if let Some(Ok(chunk)) = encoded {
+            let slot = chunks.add_inline(chunk);
+            for n in missing {
+                chunks.set_inline_slot(n, slot);
+            }
+            return;
+        }
+        meta.fill_value = element_value(fill, info);
+        self.warnings.push(format!(
+            "variable {path}: unwritten chunks read as HDF5's fill value {}, written as the Zarr fill_value, which xarray also masks (the file has no _FillValue attribute)",
+            meta.fill_value
+        ));
     }
 
     /// Names of a dataset's dimensions from its dimension scales, or `phony_dim_N`.
@@ -530,26 +568,35 @@ fn zarr_dtype(info: &TypeInfo) -> String {
     }
 }
 
-/// The value an unwritten element reads as: `_FillValue` if the variable has one, else the
-/// fill value set in the file, else none (HDF5's default, zero).
+/// What unwritten data reads as.
+///
+/// With a `_FillValue` attribute, that value is the Zarr `fill_value` (and xarray masks it,
+/// as it does reading the file). Without one, `fill_value` is null, so xarray masks nothing,
+/// as it does reading the file; if HDF5 fills unwritten data with something other than zero
+/// (netCDF's default fill values, or an HDF5 fill value set without the attribute), that
+/// element's bytes are returned so the unwritten chunks can be inlined holding it.
 fn fill_value(
     attrs: &Attrs,
     props: &raw::CreateProps,
     tid: hdf5_sys::h5i::hid_t,
     info: &TypeInfo,
-) -> Value {
+) -> (Value, Option<Vec<u8>>) {
     if !matches!(info.class, TypeClass::Int { .. } | TypeClass::Float) {
-        return Value::Null;
+        return (Value::Null, None);
     }
-    if let Some(v) = attrs
-        .get("_FillValue")
-        .filter(|v| v.is_number() || v.is_string())
-    {
-        return v.clone();
+    match attrs.get("_FillValue") {
+        Some(v) if v.is_number() && info.class != TypeClass::Float => return (v.clone(), None),
+        Some(v) => {
+            if let Some(x) = crate::refs::attr_f64(v) {
+                return (fill_float(x), None);
+            }
+        }
+        None => {}
     }
-    props
+    let unwritten = props
         .user_fill_value(tid, info.size)
-        .map_or(Value::Null, |bytes| element_value(&bytes, info))
+        .filter(|bytes| bytes.iter().any(|&b| b != 0));
+    (Value::Null, unwritten)
 }
 
 /// Decodes one numeric element stored in the file's byte order.
@@ -562,9 +609,9 @@ fn element_value(bytes: &[u8], info: &TypeInfo) -> Value {
     }
     let raw = u64::from_le_bytes(b);
     match (info.class, info.size) {
-        (TypeClass::Float, 4) => float_value(f64::from(f32::from_bits(raw as u32))),
-        (TypeClass::Float, 8) => float_value(f64::from_bits(raw)),
-        (TypeClass::Float, 2) => float_value(f64::from(half::f16::from_bits(raw as u16))),
+        (TypeClass::Float, 4) => fill_float(f64::from(f32::from_bits(raw as u32))),
+        (TypeClass::Float, 8) => fill_float(f64::from_bits(raw)),
+        (TypeClass::Float, 2) => fill_float(f64::from(half::f16::from_bits(raw as u16))),
         (TypeClass::Int { signed: true }, s @ 1..=8) => {
             let shift = 64 - 8 * s as u32;
             Value::from(((raw << shift) as i64) >> shift)

@@ -10,7 +10,7 @@ use hdf5::{Attribute, Location};
 use serde_json::Value;
 
 use super::raw::{self, TypeClass};
-use crate::refs::Attrs;
+use crate::refs::{float_attr, Attrs};
 
 /// Attributes netCDF-C and the HDF5 dimension-scale API write for their own bookkeeping.
 const INTERNAL: &[&str] = &[
@@ -26,9 +26,9 @@ const INTERNAL: &[&str] = &[
     "_SuperblockVersion",
 ];
 
-/// A float as a JSON value: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
+/// A float as a Zarr V2 `fill_value`: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
 #[must_use]
-pub(crate) fn float_value(x: f64) -> Value {
+pub(crate) fn fill_float(x: f64) -> Value {
     if x.is_nan() {
         Value::from("NaN")
     } else if x.is_infinite() {
@@ -72,7 +72,7 @@ fn read_attr(attr: &Attribute) -> Result<Value, String> {
             .read_raw::<f64>()
             .map_err(e)?
             .into_iter()
-            .map(float_value)
+            .map(float_attr)
             .collect(),
         TypeClass::FixedString => raw::read_fixed_string_attr(attr.id(), attr.size())?
             .into_iter()
@@ -129,9 +129,13 @@ mod tests {
 
     #[test]
     fn special_floats_become_strings() {
-        assert_eq!(float_value(f64::NAN), Value::from("NaN"));
-        assert_eq!(float_value(f64::NEG_INFINITY), Value::from("-Infinity"));
-        assert_eq!(float_value(1.5), Value::from(1.5));
+        assert_eq!(fill_float(f64::NAN), Value::from("NaN"));
+        assert_eq!(
+            float_attr(f64::NAN),
+            serde_json::json!({"$nonfinite": "NaN"})
+        );
+        assert_eq!(fill_float(f64::NEG_INFINITY), Value::from("-Infinity"));
+        assert_eq!(fill_float(1.5), Value::from(1.5));
     }
 
     #[test]
