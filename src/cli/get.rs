@@ -5,7 +5,8 @@ use std::ops::Range;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use ndarray::{ArrayD, SliceInfoElem};
+use chunkref::read::DynArray;
+use ndarray::ArrayD;
 
 /// Read values of a variable through a reference store (only the chunks the selection touches
 /// are fetched).
@@ -181,24 +182,6 @@ impl Values {
             Self::Text(a) => a.iter().map(|s| s.clone().into()).collect(),
         }
     }
-
-    fn step(self, sel: &[DimSlice]) -> Self {
-        let info: Vec<SliceInfoElem> = sel
-            .iter()
-            .map(|s| SliceInfoElem::Slice {
-                start: 0,
-                end: None,
-                step: s.step as isize,
-            })
-            .collect();
-        let info = info.as_slice();
-        match self {
-            Self::Int(a) => Self::Int(a.slice(info).to_owned()),
-            Self::UInt(a) => Self::UInt(a.slice(info).to_owned()),
-            Self::Float(a) => Self::Float(a.slice(info).to_owned()),
-            Self::Text(a) => Self::Text(a.slice(info).to_owned()),
-        }
-    }
 }
 
 fn format_float(x: f64) -> String {
@@ -219,28 +202,33 @@ fn read_values(
     var: &chunkref::Variable,
     ranges: &[Range<u64>],
     decode: bool,
-) -> anyhow::Result<Values> {
-    use chunkref::read::DynArray as D;
-    if decode {
-        return Ok(Values::Float(var.read_decoded(ranges)?));
-    }
-    Ok(match var.read_dyn(ranges)? {
-        D::I8(a) => Values::Int(a.mapv(i64::from)),
-        D::I16(a) => Values::Int(a.mapv(i64::from)),
-        D::I32(a) => Values::Int(a.mapv(i64::from)),
-        D::I64(a) => Values::Int(a),
-        D::U8(a) => Values::UInt(a.mapv(u64::from)),
-        D::U16(a) => Values::UInt(a.mapv(u64::from)),
-        D::U32(a) => Values::UInt(a.mapv(u64::from)),
-        D::U64(a) => Values::UInt(a),
-        D::F32(a) => Values::Float(a.mapv(f64::from)),
-        D::F64(a) => Values::Float(a),
-        D::Bool(a) => Values::UInt(a.mapv(u64::from)),
-        D::Bytes(a) => Values::Text(a.mapv(|b| {
-            String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or_default()).into_owned()
-        })),
-        D::String(a) => Values::Text(a),
+) -> anyhow::Result<DynArray> {
+    Ok(if decode {
+        DynArray::F64(var.read_decoded(ranges)?)
+    } else {
+        var.read_dyn(ranges)?
     })
+}
+
+impl From<DynArray> for Values {
+    fn from(values: DynArray) -> Self {
+        use DynArray as D;
+        match values {
+            D::I8(a) => Self::Int(a.mapv(i64::from)),
+            D::I16(a) => Self::Int(a.mapv(i64::from)),
+            D::I32(a) => Self::Int(a.mapv(i64::from)),
+            D::I64(a) => Self::Int(a),
+            D::U8(a) => Self::UInt(a.mapv(u64::from)),
+            D::U16(a) => Self::UInt(a.mapv(u64::from)),
+            D::U32(a) => Self::UInt(a.mapv(u64::from)),
+            D::U64(a) => Self::UInt(a),
+            D::F32(a) => Self::Float(a.mapv(f64::from)),
+            D::F64(a) => Self::Float(a),
+            D::Bool(a) => Self::UInt(a.mapv(u64::from)),
+            D::Bytes(a) => Self::Text(a.mapv(|b| String::from_utf8_lossy(&b).into_owned())),
+            D::String(a) => Self::Text(a),
+        }
+    }
 }
 
 pub(crate) fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
@@ -249,12 +237,21 @@ pub(crate) fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     let shape = var.shape().to_vec();
     let sel = parse_slices(args.slice.as_deref(), &shape)?;
     let ranges: Vec<Range<u64>> = sel.iter().map(|s| s.start..s.stop).collect();
-    let values = read_values(&var, &ranges, args.decode)?.step(&sel);
+    let steps: Vec<usize> = sel.iter().map(|s| s.step as usize).collect();
+    let values = read_values(&var, &ranges, args.decode)?.step_by(&steps);
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Text => write_text(&mut out, &values)?,
-        Format::Csv => write_csv(&mut out, &values, var.dims(), &args.variable, &sel)?,
+        Format::Npy => write_npy(&mut out, &values)?,
+        Format::Text => write_text(&mut out, &Values::from(values))?,
+        Format::Csv => write_csv(
+            &mut out,
+            &Values::from(values),
+            var.dims(),
+            &args.variable,
+            &sel,
+        )?,
         Format::Json => {
+            let values = Values::from(values);
             let shape = values.shape();
             let doc = serde_json::json!({
                 "variable": args.variable,
@@ -266,7 +263,6 @@ pub(crate) fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_writer(&mut out, &doc)?;
             writeln!(out)?;
         }
-        Format::Npy => write_npy(&mut out, &values)?,
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -341,23 +337,32 @@ fn write_csv(
     Ok(())
 }
 
-/// Writes a numpy `.npy` (format 1.0) file: magic, a padded header dict, then C-order data.
-fn write_npy(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<()> {
-    let shape = values.shape();
-    let (descr, data): (String, Vec<u8>) = match values {
-        Values::Int(a) => (
-            "<i8".into(),
-            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        Values::UInt(a) => (
-            "<u8".into(),
-            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        Values::Float(a) => (
-            "<f8".into(),
-            a.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        ),
-        Values::Text(a) => {
+/// The numpy dtype and little-endian bytes of values, keeping their stored type.
+fn npy_payload(values: &DynArray) -> (String, Vec<u8>) {
+    fn le<T: Copy, const N: usize>(a: &ArrayD<T>, f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+        a.iter().flat_map(|&x| f(x)).collect()
+    }
+    match values {
+        DynArray::I8(a) => ("|i1".into(), le(a, i8::to_le_bytes)),
+        DynArray::U8(a) => ("|u1".into(), le(a, u8::to_le_bytes)),
+        DynArray::I16(a) => ("<i2".into(), le(a, i16::to_le_bytes)),
+        DynArray::U16(a) => ("<u2".into(), le(a, u16::to_le_bytes)),
+        DynArray::I32(a) => ("<i4".into(), le(a, i32::to_le_bytes)),
+        DynArray::U32(a) => ("<u4".into(), le(a, u32::to_le_bytes)),
+        DynArray::I64(a) => ("<i8".into(), le(a, i64::to_le_bytes)),
+        DynArray::U64(a) => ("<u8".into(), le(a, u64::to_le_bytes)),
+        DynArray::F32(a) => ("<f4".into(), le(a, f32::to_le_bytes)),
+        DynArray::F64(a) => ("<f8".into(), le(a, f64::to_le_bytes)),
+        DynArray::Bool(a) => ("|b1".into(), a.iter().map(|&b| u8::from(b)).collect()),
+        DynArray::Bytes(a) => {
+            let width = a.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let data = a
+                .iter()
+                .flat_map(|b| b.iter().copied().chain(std::iter::repeat(0)).take(width))
+                .collect();
+            (format!("|S{width}"), data)
+        }
+        DynArray::String(a) => {
             let width = a
                 .iter()
                 .map(|s| s.chars().count())
@@ -367,15 +372,22 @@ fn write_npy(out: &mut impl std::io::Write, values: &Values) -> anyhow::Result<(
             let data = a
                 .iter()
                 .flat_map(|s| {
-                    let mut chars: Vec<u32> = s.chars().map(u32::from).collect();
-                    chars.resize(width, 0);
-                    chars.into_iter().flat_map(u32::to_le_bytes)
+                    s.chars()
+                        .map(u32::from)
+                        .chain(std::iter::repeat(0))
+                        .take(width)
                 })
+                .flat_map(u32::to_le_bytes)
                 .collect();
             (format!("<U{width}"), data)
         }
-    };
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    }
+}
+
+/// Writes a numpy `.npy` (format 1.0) file: magic, a padded header dict, then C-order data.
+fn write_npy(out: &mut impl std::io::Write, values: &DynArray) -> anyhow::Result<()> {
+    let (descr, data) = npy_payload(values);
+    let dims: Vec<String> = values.shape().iter().map(usize::to_string).collect();
     let shape_text = match dims.len() {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
@@ -456,6 +468,7 @@ mod tests {
         .unwrap();
         let header_len = u16::from_le_bytes([buf[8], buf[9]]) as usize;
         assert_eq!((10 + header_len) % 64, 0);
-        assert_eq!(buf.len(), 10 + header_len + 16);
+        assert_eq!(buf.len(), 10 + header_len + 8);
+        assert!(String::from_utf8_lossy(&buf[10..]).contains("'descr': '<f4'"));
     }
 }

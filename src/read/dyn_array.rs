@@ -60,7 +60,41 @@ macro_rules! each {
     };
 }
 
+/// Rebuilds the same variant from `$body` applied to its inner array, bound as `$a`.
+macro_rules! map_each {
+    ($value:expr, $a:ident => $body:expr) => {
+        match $value {
+            DynArray::I8($a) => DynArray::I8($body),
+            DynArray::U8($a) => DynArray::U8($body),
+            DynArray::I16($a) => DynArray::I16($body),
+            DynArray::U16($a) => DynArray::U16($body),
+            DynArray::I32($a) => DynArray::I32($body),
+            DynArray::U32($a) => DynArray::U32($body),
+            DynArray::I64($a) => DynArray::I64($body),
+            DynArray::U64($a) => DynArray::U64($body),
+            DynArray::F32($a) => DynArray::F32($body),
+            DynArray::F64($a) => DynArray::F64($body),
+            DynArray::Bool($a) => DynArray::Bool($body),
+            DynArray::Bytes($a) => DynArray::Bytes($body),
+            DynArray::String($a) => DynArray::String($body),
+        }
+    };
+}
+
 impl DynArray {
+    /// Every `steps[d]`-th element along each dimension `d` (a missing step is 1).
+    #[must_use]
+    pub fn step_by(&self, steps: &[usize]) -> Self {
+        let info: Vec<ndarray::SliceInfoElem> = (0..self.shape().len())
+            .map(|d| ndarray::SliceInfoElem::Slice {
+                start: 0,
+                end: None,
+                step: steps.get(d).copied().unwrap_or(1).max(1) as isize,
+            })
+            .collect();
+        map_each!(self, a => a.slice(info.as_slice()).to_owned())
+    }
+
     /// The extent of each dimension.
     #[must_use]
     pub fn shape(&self) -> &[usize] {
@@ -111,6 +145,19 @@ mod tests {
     use ndarray::arr1;
 
     use super::*;
+
+    #[test]
+    fn steps_keep_the_variant() {
+        let a = DynArray::U16(
+            ndarray::Array::from_shape_vec((2, 5), (0u16..10).collect())
+                .unwrap()
+                .into_dyn(),
+        );
+        let DynArray::U16(b) = a.step_by(&[1, 2]) else {
+            panic!("variant changed")
+        };
+        assert_eq!(b.iter().copied().collect::<Vec<_>>(), [0, 2, 4, 5, 7, 9]);
+    }
 
     #[test]
     fn conversions_to_f64() {
