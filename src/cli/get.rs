@@ -463,7 +463,7 @@ mod tests {
         let mut buf = Vec::new();
         write_npy(
             &mut buf,
-            &Values::Float(ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0, 2.0]).unwrap()),
+            &DynArray::F32(ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0, 2.0]).unwrap()),
         )
         .unwrap();
         let header_len = u16::from_le_bytes([buf[8], buf[9]]) as usize;
