@@ -9,9 +9,11 @@
 //! ```
 //!
 //! Prints a human-readable table on stderr and one JSON object per thread count on stdout:
-//! `{"tool":"chunkref","threads":1,"seconds":..,"mb_per_s":..,"cpu_per_real":..,"checksum":..}`.
-//! `cpu_per_real` is the process's user+system CPU time over wall time during the best run:
-//! about 1.0 means one core was busy.
+//! `{"tool":"chunkref","threads":1,"seconds":..,"mb_per_s":..,"cpu_per_real":..,"checksum":..,
+//! "bits_sum":..}`. `cpu_per_real` is the process's user+system CPU time over wall time during
+//! the best run: about 1.0 means one core was busy. `checksum` is the f64 sum of the values and
+//! `bits_sum` the exact sum of their bit patterns, for comparison with another reader.
+//! `scripts/bench.sh` runs this through `benches/bench_read.py`, next to netCDF4-python.
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -33,6 +33,13 @@ PY="$PWD/.venv/bin/python"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+step "machine"
+echo "nproc $(nproc); $(grep -m1 'model name' /proc/cpuinfo | sed 's/\t*:/:/'); load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+busy=$(awk -v n="$(nproc)" '{print ($1 > 0.5 * n) ? 1 : 0}' /proc/loadavg)
+if [[ "$busy" == 1 ]]; then
+    echo "bench.sh: warning: the machine is busy (load above half the cores); figures will be low and noisy" >&2
+fi
+
 step "build (release): chunkref and examples/bench_read"
 cargo build --release --bin chunkref --example bench_read
 

@@ -3,18 +3,29 @@
 //! Walks every group and dataset of a file and records, per dataset, its Zarr metadata and
 //! where each chunk lies:
 //! - **chunked** datasets: one reference per allocated chunk, listed in one linear pass
-//!   (`H5Dchunk_iter`); never-written chunks stay missing and read as the fill value;
+//!   (`H5Dchunk_iter`);
 //! - **contiguous** datasets: one range (none if never written);
 //! - **compact** datasets, variable-length strings and chunks under the inline threshold:
 //!   inlined.
 //!
-//! Filters map to numcodecs codecs (see [`filters`]); a chunk stored with some filters skipped
-//! (nonzero filter mask) is re-encoded and inlined, never referenced as if filtered. Dimension
-//! names come from dimension scales (`DIMENSION_LIST`) or are `phony_dim_N`. Datasets of a
-//! type Zarr cannot hold (compound, enum, ...) are skipped with a warning naming them.
+//! Filters map to numcodecs codecs (see [`filters`]). A chunk HDF5 stored with some filters
+//! skipped (a nonzero filter mask, or a partial edge chunk under
+//! `H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS`, which HDF5 reports with a zero mask) is read through
+//! HDF5, re-encoded with the array's codecs and inlined, never referenced as if filtered.
+//!
+//! Unwritten data reads as it does through netCDF-C: with a `_FillValue` attribute that value
+//! is the Zarr `fill_value` and unwritten chunks are missing keys; without one, `fill_value`
+//! is null (so xarray masks nothing, as it does on the file) and, when HDF5 fills with a
+//! non-zero value (netCDF's default fills), unwritten chunks are inlined holding it.
+//!
+//! Dimension names come from dimension scales (`DIMENSION_LIST`) or are `phony_dim_N`.
+//! Datasets of a type Zarr cannot hold (compound, enum, ...) are skipped with a warning naming
+//! them; a corrupt or truncated file fails the whole scan with an error naming the variable.
 //!
 //! All HDF5 calls of one scan run under HDF5's global lock: the C library is not thread-safe.
-//! Parallel scanning of many files is done by processes, not here.
+//! Parallel scanning of many files is done by processes (see the CLI), not here. HDF5 shares
+//! one open file between all handles of a process, so do not scan a file that netCDF-C or the
+//! `hdf5` crate holds open in another thread of the same process.
 
 mod attrs;
 mod filters;
