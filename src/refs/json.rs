@@ -218,6 +218,10 @@ pub fn write(store: &RefStore, path: &std::path::Path) -> Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 ///
+/// A crash of this process never leaves a half-written file. The data is not flushed to
+/// disk before the rename (one flush per file cost scans of many small stores three times
+/// their time); the operating system writes it out as usual.
+///
 /// # Errors
 /// Returns [`Error::Io`] when the temporary file cannot be written or renamed.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
@@ -236,7 +240,7 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_data()))
+        .and_then(|mut f| f.write_all(bytes))
         .and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

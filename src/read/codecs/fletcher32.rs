@@ -66,18 +66,16 @@ fn fold(x: u32) -> u32 {
 #[must_use]
 pub fn checksum(data: &[u8]) -> u32 {
     let (mut sum1, mut sum2) = (0u32, 0u32);
-    let words = data.chunks_exact(2);
-    let odd = words.remainder().first().copied();
-    let words: Vec<&[u8]> = words.collect();
-    for block in words.chunks(BLOCK_WORDS) {
-        for word in block {
+    let even = data.len() & !1;
+    for block in data[..even].chunks(2 * BLOCK_WORDS) {
+        for word in block.chunks_exact(2) {
             sum1 += u32::from(word[0]) << 8 | u32::from(word[1]);
             sum2 += sum1;
         }
         sum1 = fold(sum1);
         sum2 = fold(sum2);
     }
-    if let Some(last) = odd {
+    if let Some(&last) = data.get(even) {
         sum1 += u32::from(last) << 8;
         sum2 += sum1;
         sum1 = fold(sum1);

@@ -92,7 +92,7 @@ pub(super) fn encode(codecs: &[Value], mut data: Vec<u8>) -> Result<Vec<u8>, Str
         data = match id {
             "shuffle" => {
                 let size = c.get("elementsize").and_then(Value::as_u64).unwrap_or(1) as usize;
-                shuffle(&data, size)
+                crate::read::codecs::shuffle::shuffle(&data, size)
             }
             "zlib" => {
                 use std::io::Write as _;
@@ -117,21 +117,6 @@ pub(super) fn encode(codecs: &[Value], mut data: Vec<u8>) -> Result<Vec<u8>, Str
         };
     }
     Ok(data)
-}
-
-/// HDF5's byte shuffle: byte `j` of every element, then byte `j+1`, ...; a tail shorter than
-/// one element stays in place.
-fn shuffle(data: &[u8], size: usize) -> Vec<u8> {
-    if size <= 1 {
-        return data.to_vec();
-    }
-    let n = data.len() / size;
-    let mut out = Vec::with_capacity(data.len());
-    for j in 0..size {
-        out.extend((0..n).map(|i| data[i * size + j]));
-    }
-    out.extend_from_slice(&data[n * size..]);
-    out
 }
 
 #[cfg(test)]
@@ -172,14 +157,6 @@ mod tests {
             Pipeline::Unsupported {
                 filter: "lzf (HDF5 filter 32000)".into()
             }
-        );
-    }
-
-    #[test]
-    fn shuffle_groups_bytes() {
-        assert_eq!(
-            shuffle(&[1, 2, 3, 4, 5, 6, 7], 2),
-            vec![1, 3, 5, 2, 4, 6, 7]
         );
     }
 }
