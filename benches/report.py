@@ -3,7 +3,7 @@
 
     python benches/report.py SCAN.json READ.json
 
-Also checks the floors of /work/shared/design.md "Performance targets": scan >= 20x kerchunk,
+Also checks the performance floors: scan >= 20x kerchunk,
 read >= 1x netCDF4 on 1 core and faster on 2.
 """
 

@@ -4,8 +4,8 @@
 #         over a corpus of ERA5-like NetCDF4 files (files/s and chunk refs/s);
 #   read: a whole compressed float32 variable through chunkref (1 and 2 rayon threads) vs
 #         netCDF4-python (MB/s of decoded data), with checksums showing both read the same values.
-# The corpus is made once under bench-corpus/ (kept between runs). The figures to beat are in
-# /work/shared/design.md, "Performance targets".
+# The corpus is made once under bench-corpus/ (kept between runs). The floors: scan at least
+# 20x kerchunk's files/s; read at least as fast as netCDF4 on one core, faster on two.
 #
 #   scripts/bench.sh [N_FILES]        # default 300 files
 #
