@@ -143,6 +143,9 @@ enum Values {
     Int(ArrayD<i64>),
     UInt(ArrayD<u64>),
     Float(ArrayD<f64>),
+    /// Kept apart so values print as the shortest decimal that is the same float32
+    /// (`288.946`), not as the float64 that float32 widens to (`288.9460144042969`).
+    Float32(ArrayD<f32>),
     Text(ArrayD<String>),
 }
 
@@ -152,6 +155,7 @@ impl Values {
             Self::Int(a) => a.shape().to_vec(),
             Self::UInt(a) => a.shape().to_vec(),
             Self::Float(a) => a.shape().to_vec(),
+            Self::Float32(a) => a.shape().to_vec(),
             Self::Text(a) => a.shape().to_vec(),
         }
     }
@@ -161,6 +165,7 @@ impl Values {
             Self::Int(a) => a.iter().map(i64::to_string).collect(),
             Self::UInt(a) => a.iter().map(u64::to_string).collect(),
             Self::Float(a) => a.iter().map(|x| format_float(*x)).collect(),
+            Self::Float32(a) => a.iter().map(|x| format_f32(*x)).collect(),
             Self::Text(a) => a.iter().map(|s| format!("{s:?}")).collect(),
         }
     }
@@ -179,8 +184,24 @@ impl Values {
                     }
                 })
                 .collect(),
+            Self::Float32(a) => a
+                .iter()
+                .map(|&x| {
+                    let text = format_f32(x);
+                    serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+                })
+                .collect(),
             Self::Text(a) => a.iter().map(|s| s.clone().into()).collect(),
         }
+    }
+}
+
+/// The shortest decimal that reads back as the same float32.
+fn format_f32(x: f32) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        format_float(f64::from(x))
     }
 }
 
@@ -222,7 +243,7 @@ impl From<DynArray> for Values {
             D::U16(a) => Self::UInt(a.mapv(u64::from)),
             D::U32(a) => Self::UInt(a.mapv(u64::from)),
             D::U64(a) => Self::UInt(a),
-            D::F32(a) => Self::Float(a.mapv(f64::from)),
+            D::F32(a) => Self::Float32(a),
             D::F64(a) => Self::Float(a),
             D::Bool(a) => Self::UInt(a.mapv(u64::from)),
             D::Bytes(a) => Self::Text(a.mapv(|b| String::from_utf8_lossy(&b).into_owned())),
