@@ -20,13 +20,13 @@ use clap::{Parser, Subcommand};
 ///
 /// Examples:
 ///
-///   chunkref scan era5_20200101.nc -o era5.json     one file, one store
+///   chunkref scan `era5_20200101.nc` -o era5.json     one file, one store
 ///
 ///   chunkref scan data/ -o refs/                    every file under data/, in parallel
 ///
 ///   chunkref info era5.json                         what a store holds, like `ncdump -h`
 ///
-///   chunkref get era5.json t2m --slice 0,::10,::10  values, read through the references
+///   chunkref get era5.json t2m --slice `0,::10,::10`  values, read through the references
 #[derive(Debug, Parser)]
 #[command(name = "chunkref", version, about, long_about, max_term_width = 100)]
 pub(crate) struct Cli {

@@ -1,5 +1,7 @@
 //! Tests of the `chunkref` binary: what a person or a CI job sees.
 
+#![allow(clippy::float_cmp)] // values must be exactly equal, not close
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

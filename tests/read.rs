@@ -2,6 +2,9 @@
 //! exact values for every dtype path, codecs, missing and inline chunks, CF decoding, and
 //! errors (never silent fill) for files or ranges that cannot be read.
 
+#![allow(clippy::float_cmp)]
+// values must be exactly equal, not close
+
 // One-dimensional selections are one-element slices of ranges (`&[0..6]`), which is the API.
 #![allow(clippy::single_range_in_vec_init)]
 

@@ -2,6 +2,8 @@
 //! through a store chunkref wrote, equals what netCDF-C (the `netcdf` crate) or the HDF5
 //! library (`hdf5-metno`) read from the file itself. Exact, bit for bit (NaN included).
 
+#![allow(clippy::float_cmp)] // values must be exactly equal, not close
+
 use std::path::{Path, PathBuf};
 
 use chunkref::read::DynArray;
@@ -88,7 +90,11 @@ fn compare_with_netcdf(name: &str, options: &ScanOptions) -> usize {
             expected_shape.as_slice(),
             "{name}:{path}: shape"
         );
-        let dims: Vec<String> = theirs.dimensions().iter().map(|d| d.name()).collect();
+        let dims: Vec<String> = theirs
+            .dimensions()
+            .iter()
+            .map(netcdf::Dimension::name)
+            .collect();
         assert_eq!(
             ours.dims(),
             dims.as_slice(),
@@ -144,7 +150,7 @@ fn unlimited_with_unwritten_chunks_matches_netcdf() {
     assert!(compare_with_netcdf("unlimited.nc", &ScanOptions::default()) >= 3);
 }
 
-/// Scans with inline_threshold 0, so every chunk is a byte-range reference into the file.
+/// Scans with `inline_threshold` 0, so every chunk is a byte-range reference into the file.
 #[test]
 fn every_fixture_matches_with_all_chunks_referenced() {
     let _serial = serial();
@@ -213,7 +219,10 @@ fn compare_with_hdf5(name: &str, options: &ScanOptions) -> Vec<String> {
                 .unwrap()
                 .read_raw::<hdf5::types::VarLenUnicode>()
                 .unwrap();
-            let theirs: Vec<&str> = theirs.iter().map(|s| s.as_str()).collect();
+            let theirs: Vec<&str> = theirs
+                .iter()
+                .map(hdf5::types::VarLenUnicode::as_str)
+                .collect();
             let ours: Vec<&str> = strings.iter().map(String::as_str).collect();
             assert_eq!(ours, theirs, "{name}:{path}");
         } else {

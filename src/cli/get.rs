@@ -14,11 +14,11 @@ use ndarray::ArrayD;
 /// The selection is Python-style, one item per dimension, comma separated: `i`, `start:stop`,
 /// `start:stop:step`, `:` or `::step`; negative numbers count from the end; dimensions left out
 /// are read whole. Values are printed raw (as stored) unless --decode applies CF decoding
-/// (_FillValue and missing_value become NaN, then scale_factor and add_offset).
+/// (_`FillValue` and `missing_value` become NaN, then `scale_factor` and `add_offset`).
 ///
 /// Examples:
 ///
-///   chunkref get era5.json t2m --slice 0:2,::10,::10
+///   chunkref get era5.json t2m --slice `0:2,::10,::10`
 ///
 ///   chunkref get era5.json t2m --slice 0 --decode --format csv > t2m.csv
 ///
@@ -35,11 +35,11 @@ pub(crate) struct GetArgs {
     #[arg(value_name = "VARIABLE")]
     variable: String,
 
-    /// Which elements: e.g. 0:2,::10,::10 (Python slice syntax, one item per dimension).
+    /// Which elements: e.g. `0:2,::10,::10` (Python slice syntax, one item per dimension).
     #[arg(short, long, value_name = "SLICES", allow_hyphen_values = true)]
     slice: Option<String>,
 
-    /// Apply CF decoding: masked values become NaN, then scale_factor and add_offset apply.
+    /// Apply CF decoding: masked values become NaN, then `scale_factor` and `add_offset` apply.
     #[arg(short, long)]
     decode: bool,
 

@@ -22,9 +22,9 @@ use super::workers::{self, Job};
 ///
 /// Examples:
 ///
-///   chunkref scan era5_20200101.nc -o era5.json
+///   chunkref scan `era5_20200101.nc` -o era5.json
 ///
-///   chunkref scan era5_20200101.nc -o -            (the store on stdout)
+///   chunkref scan `era5_20200101.nc` -o -            (the store on stdout)
 ///
 ///   chunkref scan data/ more/*.nc -o refs/ -j 8 --include '*.nc'
 ///
@@ -187,7 +187,7 @@ fn collect_inputs(args: &ScanArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<FileRepo
     let include = globs(&args.include)?;
     let exclude = globs(&args.exclude)?;
     let keep = |p: &Path| {
-        let name = p.file_name().map(Path::new).unwrap_or(p);
+        let name = p.file_name().map_or(p, Path::new);
         let matches = |set: &globset::GlobSet| set.is_match(p) || set.is_match(name);
         include.as_ref().is_none_or(matches) && !exclude.as_ref().is_some_and(matches)
     };

@@ -130,20 +130,21 @@ impl CfDecoding {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point of these tests
 mod tests {
     use ndarray::arr1;
     use serde_json::json;
 
     use super::*;
 
-    fn attrs(v: Value) -> Attrs {
+    fn attrs(v: &Value) -> Attrs {
         v.as_object().cloned().unwrap()
     }
 
     #[test]
     fn mask_then_scale_and_offset() {
         let a = attrs(
-            json!({"_FillValue": -1, "missing_value": [-2, -3], "scale_factor": 0.5, "add_offset": 10}),
+            &json!({"_FillValue": -1, "missing_value": [-2, -3], "scale_factor": 0.5, "add_offset": 10}),
         );
         let cf = CfDecoding::from_attrs(&a, "<i2").unwrap();
         let mut v = arr1(&[-1.0, -2.0, -3.0, 4.0]).into_dyn();
@@ -154,7 +155,7 @@ mod tests {
 
     #[test]
     fn float32_fill_is_compared_in_float32() {
-        let cf = CfDecoding::from_attrs(&attrs(json!({"_FillValue": 9.96921e36})), "<f4").unwrap();
+        let cf = CfDecoding::from_attrs(&attrs(&json!({"_FillValue": 9.96921e36})), "<f4").unwrap();
         let mut v = arr1(&[f64::from(9.96921e36f32), 1.0]).into_dyn();
         cf.apply(&mut v);
         assert!(v[0].is_nan());
@@ -164,15 +165,15 @@ mod tests {
     #[test]
     fn unsigned_and_special_values() {
         let cf = CfDecoding::from_attrs(
-            &attrs(json!({"_Unsigned": "true", "_FillValue": -1})),
+            &attrs(&json!({"_Unsigned": "true", "_FillValue": -1})),
             "|i1",
         )
         .unwrap();
         assert!(cf.unsigned);
         assert_eq!(cf.missing, vec![255.0]);
-        let nan = CfDecoding::from_attrs(&attrs(json!({"_FillValue": "NaN"})), "<f8").unwrap();
+        let nan = CfDecoding::from_attrs(&attrs(&json!({"_FillValue": "NaN"})), "<f8").unwrap();
         assert!(nan.missing[0].is_nan());
-        assert!(CfDecoding::from_attrs(&attrs(json!({"scale_factor": "big"})), "<f8").is_err());
+        assert!(CfDecoding::from_attrs(&attrs(&json!({"scale_factor": "big"})), "<f8").is_err());
         assert!(CfDecoding::from_attrs(&Attrs::new(), "<f8")
             .unwrap()
             .is_identity());

@@ -6,6 +6,7 @@
 //! is ever evaluated.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -150,7 +151,7 @@ fn mark_non_finite(text: &str) -> String {
             .into_iter()
             .find(|t| rest.starts_with(t))
         {
-            out.push_str(&format!("{{\"{NON_FINITE}\":\"{token}\"}}"));
+            let _ = write!(out, "{{\"{NON_FINITE}\":\"{token}\"}}");
             rest = &rest[token.len()..];
             continue;
         }
@@ -275,14 +276,11 @@ pub fn from_json(bytes: &[u8], name: &str) -> Result<RefStore> {
     };
     let (refs, templates, gen) = match top.get("version") {
         Some(v) if v.as_u64() == Some(1) => {
-            let refs = match top.remove("refs") {
-                Some(Value::Object(r)) => r,
-                _ => {
-                    return Err(err(
-                        None,
-                        "version 1 store without a \"refs\" object".into(),
-                    ))
-                }
+            let Some(Value::Object(refs)) = top.remove("refs") else {
+                return Err(err(
+                    None,
+                    "version 1 store without a \"refs\" object".into(),
+                ));
             };
             let templates = match top.remove("templates") {
                 Some(Value::Object(t)) => t,

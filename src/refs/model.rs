@@ -1,6 +1,6 @@
 //! The in-memory reference store: groups, arrays, and one dense chunk manifest per array.
 //!
-//! Chunk references are held column-wise (url index, offset, length) as VirtualiZarr's
+//! Chunk references are held column-wise (url index, offset, length) as `VirtualiZarr`'s
 //! `ChunkManifest` does, so a store of millions of chunks costs 20 bytes a chunk, not a
 //! `String` key and a JSON value each. Chunk keys are computed when serialising.
 

@@ -15,12 +15,12 @@ const HDF5_MAGIC: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// HDF5, including NetCDF4; `base` is where the superblock starts (after a user block).
+    /// HDF5, including `NetCDF4`; `base` is where the superblock starts (after a user block).
     Hdf5 {
         /// Byte offset of the superblock.
         base: u64,
     },
-    /// NetCDF3 classic (1), 64-bit offset (2) or 64-bit data (5).
+    /// `NetCDF3` classic (1), 64-bit offset (2) or 64-bit data (5).
     NetCdf3 {
         /// The version byte after `CDF`.
         version: u8,

@@ -1,4 +1,4 @@
-//! The HDF5 / NetCDF4 scanner.
+//! The HDF5 / `NetCDF4` scanner.
 //!
 //! Walks every group and dataset of a file and records, per dataset, its Zarr metadata and
 //! where each chunk lies:
@@ -51,7 +51,7 @@ const DIMENSION_ONLY: &str = "This is a netCDF dimension but not a netCDF variab
 /// netCDF-C renames a variable whose name clashes with a dimension it is not the coordinate of.
 const NON_COORD_PREFIX: &str = "_nc4_non_coord_";
 
-/// Scans one HDF5 or NetCDF4 file.
+/// Scans one HDF5 or `NetCDF4` file.
 ///
 /// # Errors
 /// Returns [`Error::Scan`] when HDF5 cannot open the file or a chunk lies outside it
@@ -130,7 +130,7 @@ enum Problem {
 }
 use Problem::{Corrupt, Skip};
 
-impl<'a> Scanner<'a> {
+impl Scanner<'_> {
     fn error(&self, variable: Option<&str>, reason: impl Into<String>) -> Error {
         Error::Scan {
             path: self.path.to_owned(),
@@ -217,10 +217,10 @@ impl<'a> Scanner<'a> {
             attrs,
         };
         let mut chunks = if info.class == TypeClass::VarString {
-            self.var_strings(ds, &mut meta)?
+            Self::var_strings(ds, &mut meta)?
         } else {
             match props.layout() {
-                Layout::Compact => self.whole(ds, tid.id(), &info, &meta)?,
+                Layout::Compact => Self::whole(ds, tid.id(), &info, &meta)?,
                 Layout::Contiguous => self.contiguous(ds, &meta)?,
                 Layout::Chunked => self.chunked(ds, &props, tid.id(), &info, &mut meta, &path)?,
                 Layout::Other => {
@@ -337,7 +337,6 @@ impl<'a> Scanner<'a> {
 
     /// Variable-length strings live in the global heap: read them and inline one `vlen-utf8` chunk.
     fn var_strings(
-        &mut self,
         ds: &Dataset,
         meta: &mut ArrayMeta,
     ) -> std::result::Result<ChunkManifest, Problem> {
@@ -363,7 +362,6 @@ impl<'a> Scanner<'a> {
     /// A dataset read whole through HDF5 and inlined as one chunk (compact layout, or a filter
     /// no codec decodes).
     fn whole(
-        &mut self,
         ds: &Dataset,
         tid: hdf5_sys::h5i::hid_t,
         info: &TypeInfo,
@@ -426,7 +424,7 @@ impl<'a> Scanner<'a> {
                     )));
                 }
                 self.warnings.push(format!("variable {path}: filter {filter} has no Zarr codec; its {nbytes} decoded bytes are inlined"));
-                return self.whole(ds, tid, info, meta);
+                return Self::whole(ds, tid, info, meta);
             }
             Pipeline::Unsupported { filter } => {
                 return Err(Skip(format!(
@@ -467,7 +465,7 @@ impl<'a> Scanner<'a> {
                 ))
             })?;
             if mask != 0 {
-                let bytes = self.reencode_chunk(ds, tid, info, meta, &offset)?;
+                let bytes = Self::reencode_chunk(ds, tid, info, meta, &offset)?;
                 manifest.set_inline(n, bytes);
                 continue;
             }
@@ -484,7 +482,6 @@ impl<'a> Scanner<'a> {
     /// Reads a chunk stored with some filters skipped through HDF5 and encodes it with the
     /// array's full pipeline, padded to the full chunk shape as Zarr edge chunks are.
     fn reencode_chunk(
-        &self,
         ds: &Dataset,
         tid: hdf5_sys::h5i::hid_t,
         info: &TypeInfo,

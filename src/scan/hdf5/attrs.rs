@@ -116,7 +116,7 @@ pub(super) fn read_attrs(loc: &Location, context: &str, warnings: &mut Vec<Strin
                 attrs.insert(name, v);
             }
             Err(reason) => {
-                warnings.push(format!("{context}: attribute {name:?} skipped: {reason}"))
+                warnings.push(format!("{context}: attribute {name:?} skipped: {reason}"));
             }
         }
     }

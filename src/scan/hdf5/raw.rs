@@ -165,8 +165,8 @@ impl CreateProps {
                     let id = H5Pget_filter2(
                         plist,
                         i,
-                        &mut flags,
-                        &mut n_cd,
+                        &raw mut flags,
+                        &raw mut n_cd,
                         cd.as_mut_ptr(),
                         name.len(),
                         name.as_mut_ptr(),
@@ -188,7 +188,7 @@ impl CreateProps {
     pub(super) fn partial_chunks_unfiltered(&self) -> bool {
         let mut opts: std::ffi::c_uint = 0;
         // SAFETY: plain query on a valid plist.
-        let ok = unsafe { hdf5_sys::h5p::H5Pget_chunk_opts(self.0.id(), &mut opts) } >= 0;
+        let ok = unsafe { hdf5_sys::h5p::H5Pget_chunk_opts(self.0.id(), &raw mut opts) } >= 0;
         ok && opts & hdf5_sys::h5d::H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS != 0
     }
 
@@ -197,7 +197,7 @@ impl CreateProps {
         // SAFETY: `buf` has room for one element of `tid`.
         unsafe {
             let mut status = H5D_fill_value_t::H5D_FILL_VALUE_ERROR;
-            if H5Pfill_value_defined(self.0.id(), &mut status) < 0
+            if H5Pfill_value_defined(self.0.id(), &raw mut status) < 0
                 || status != H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED
             {
                 return None;
