@@ -8,7 +8,7 @@
 //! - **compact** datasets, variable-length strings and chunks under the inline threshold:
 //!   inlined.
 //!
-//! Filters map to numcodecs codecs (see [`filters`]). A chunk HDF5 stored with some filters
+//! Filters map to numcodecs codecs (see `filters.rs`). A chunk HDF5 stored with some filters
 //! skipped (a nonzero filter mask, or a partial edge chunk under
 //! `H5D_CHUNK_DONT_FILTER_PARTIAL_CHUNKS`, which HDF5 reports with a zero mask) is read through
 //! HDF5, re-encoded with the array's codecs and inlined, never referenced as if filtered.
