@@ -56,6 +56,8 @@ pub fn attr_f64(v: &Value) -> Option<f64> {
 const MISSING: u32 = u32::MAX;
 /// The url-index value of a chunk whose bytes are inline; its offset indexes `inline`.
 const INLINE: u32 = u32::MAX - 1;
+/// The most chunk slots one manifest may hold (20 bytes each, written or not: 5 GiB).
+const MAX_SLOTS: usize = 1 << 28;
 /// The length value of a reference to a whole file rather than a range of it.
 const WHOLE_FILE: u64 = u64::MAX;
 
@@ -143,7 +145,7 @@ impl ChunkManifest {
             .iter()
             .try_fold(1u64, |acc, &g| acc.checked_mul(g))
             .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= 1 << 34)
+            .filter(|&n| n <= MAX_SLOTS)
             .ok_or_else(|| format!("chunk grid {grid:?} is too large"))?;
         Ok(Self {
             grid: grid.to_vec(),

@@ -46,6 +46,19 @@ use crate::refs::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, RefStore};
 
 pub(crate) use attrs::fill_float;
 
+/// Chunk grids with more slots than this must have at least one written chunk in
+/// [`SPARSE_GRID_RATIO`] slots: a manifest costs 20 bytes a slot, written or not, and a corrupt
+/// shape must not make a scan allocate gigabytes.
+const SPARSE_GRID_SLOTS: u64 = 1 << 24;
+/// See [`SPARSE_GRID_SLOTS`].
+const SPARSE_GRID_RATIO: u64 = 64;
+/// Datasets read whole through HDF5 are compact ones (at most 64 KiB) or small arrays whose
+/// filter has no codec (see `ScanOptions::max_inline_array`): a larger size is a corrupt shape.
+const MAX_WHOLE_READ: u64 = 1 << 26;
+/// Variable-length string arrays with more elements than this are refused (they are read
+/// whole and inlined).
+const MAX_VLEN_STRINGS: u64 = 1 << 24;
+
 /// netCDF-C marks a dimension without a coordinate variable with this `NAME` attribute.
 const DIMENSION_ONLY: &str = "This is a netCDF dimension but not a netCDF variable";
 /// netCDF-C renames a variable whose name clashes with a dimension it is not the coordinate of.
@@ -340,6 +353,12 @@ impl Scanner<'_> {
         ds: &Dataset,
         meta: &mut ArrayMeta,
     ) -> std::result::Result<ChunkManifest, Problem> {
+        let n: u64 = meta.shape.iter().product();
+        if n > MAX_VLEN_STRINGS {
+            return Err(Skip(format!(
+                "{n} variable-length strings are more than can be inlined ({MAX_VLEN_STRINGS})"
+            )));
+        }
         let strings: Vec<String> = match ds.read_raw::<hdf5::types::VarLenUnicode>() {
             Ok(v) => v.iter().map(|s| s.as_str().to_owned()).collect(),
             Err(_) => ds
@@ -367,6 +386,16 @@ impl Scanner<'_> {
         info: &TypeInfo,
         meta: &ArrayMeta,
     ) -> std::result::Result<ChunkManifest, Problem> {
+        let nbytes = meta
+            .shape
+            .iter()
+            .product::<u64>()
+            .saturating_mul(info.size as u64);
+        if nbytes > MAX_WHOLE_READ {
+            return Err(Corrupt(format!(
+                "its {nbytes} bytes are more than a compact dataset can hold: the shape is corrupt"
+            )));
+        }
         let bytes = raw::read_bytes(ds.id(), tid, info.size, None).map_err(Corrupt)?;
         let mut manifest = single_chunk_manifest(&meta.shape)?;
         if !manifest.is_empty() {
@@ -434,13 +463,24 @@ impl Scanner<'_> {
         };
         meta.chunks = chunk_shape;
         meta.filters = codecs;
-        let mut manifest = ChunkManifest::new(&meta.grid()).map_err(Skip)?;
         let mut listed: Vec<(Vec<u64>, u32, u64, u64)> = Vec::new();
         ds.chunks_visit(|c| {
             listed.push((c.offset.to_vec(), c.filter_mask, c.addr, c.size));
             0
         })
         .map_err(|e| Corrupt(format!("cannot list chunks: {e}")))?;
+        let grid = meta.grid();
+        let slots = grid
+            .iter()
+            .try_fold(1u64, |a, &g| a.checked_mul(g))
+            .unwrap_or(u64::MAX);
+        if slots > SPARSE_GRID_SLOTS && slots / SPARSE_GRID_RATIO > listed.len() as u64 {
+            return Err(Skip(format!(
+                "its chunk grid {grid:?} has {slots} chunks of which only {} are written: too sparse for a dense chunk manifest (or a corrupt shape)",
+                listed.len()
+            )));
+        }
+        let mut manifest = ChunkManifest::new(&grid).map_err(Skip)?;
         let partial_unfiltered = props.partial_chunks_unfiltered();
         for (offset, mask, addr, size) in listed {
             let is_partial = offset

@@ -26,6 +26,10 @@ const INTERNAL: &[&str] = &[
     "_SuperblockVersion",
 ];
 
+/// Attributes are metadata: one with more values than this is refused rather than read (a
+/// corrupt dataspace could otherwise make HDF5 allocate gigabytes).
+const MAX_ATTR_VALUES: usize = 1 << 20;
+
 /// A float as a Zarr V2 `fill_value`: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
 #[must_use]
 pub(crate) fn fill_float(x: f64) -> Value {
@@ -52,6 +56,12 @@ fn read_attr(attr: &Attribute) -> Result<Value, String> {
     let space = attr.space().map_err(e)?;
     if raw::is_null_space(space.id()) {
         return Ok(Value::Array(vec![]));
+    }
+    let n = attr.size();
+    if n > MAX_ATTR_VALUES {
+        return Err(format!(
+            "{n} values are more than an attribute holds here ({MAX_ATTR_VALUES}): a corrupt dataspace?"
+        ));
     }
     let tid = attr.dtype().map_err(e)?;
     let info = raw::type_info(tid.id());
