@@ -409,3 +409,38 @@ fn dimension_names_come_from_scales_or_are_phony() {
         ["time", "lat", "lon"]
     );
 }
+
+/// A chunk grid far larger than what is written (here 2^26 slots, one chunk written) is not
+/// held as a dense manifest: the variable is skipped with a warning, the file still scans.
+#[test]
+fn very_sparse_grids_are_skipped_by_name() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.h5");
+    {
+        let file = hdf5::File::create(&path).unwrap();
+        let sparse = file
+            .new_dataset::<f32>()
+            .shape([1usize << 26])
+            .chunk([1])
+            .create("sparse")
+            .unwrap();
+        sparse.write_slice(&[1.5f32], 7..8).unwrap();
+        file.new_dataset::<i32>()
+            .shape([4])
+            .create("small")
+            .unwrap()
+            .write(&[1, 2, 3, 4])
+            .unwrap();
+    }
+    let out = scan_file(&path, &ScanOptions::default()).unwrap();
+    assert!(out.store.arrays.contains_key("small"));
+    assert!(!out.store.arrays.contains_key("sparse"));
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.contains("variable sparse skipped") && w.contains("too sparse")),
+        "{:?}",
+        out.warnings
+    );
+}
