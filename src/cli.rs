@@ -3,6 +3,9 @@
 //! The structs here are a plain mirror of what was typed; each command module turns them into
 //! library options once, before any work starts.
 
+// The doc comments of clap structs here are --help text, printed as written: no Markdown.
+#![allow(clippy::doc_markdown)]
+
 mod get;
 mod info;
 mod scan;
@@ -16,19 +19,26 @@ use clap::{Parser, Subcommand};
 ///
 /// chunkref records where every chunk of every variable lies in your files (url, offset,
 /// length, codecs) without copying any data. Python opens the result with fsspec + xarray;
-/// Rust with `chunkref::open`.
+/// Rust with chunkref::open.
 ///
 /// Examples:
 ///
-///   chunkref scan `era5_20200101.nc` -o era5.json     one file, one store
+///   chunkref scan era5_20200101.nc -o era5.json     one file, one store
 ///
 ///   chunkref scan data/ -o refs/                    every file under data/, in parallel
 ///
-///   chunkref info era5.json                         what a store holds, like `ncdump -h`
+///   chunkref info era5.json                         what a store holds, like ncdump -h
 ///
-///   chunkref get era5.json t2m --slice `0,::10,::10`  values, read through the references
+///   chunkref get era5.json t2m --slice 0,::10,::10  values, read through the references
 #[derive(Debug, Parser)]
-#[command(name = "chunkref", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "chunkref",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    verbatim_doc_comment
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +49,7 @@ enum Command {
     Scan(scan::ScanArgs),
     Info(info::InfoArgs),
     Get(get::GetArgs),
-    /// Internal: scan files named on stdin for a parent `chunkref scan` (one per line).
+    /// Internal: scan files named on stdin for a parent chunkref scan (one per line).
     #[command(hide = true, name = "__scan-worker")]
     Worker(workers::WorkerArgs),
 }

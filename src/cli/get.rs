@@ -1,5 +1,8 @@
 //! `chunkref get`: read values of one variable through a reference store.
 
+// The doc comments of clap structs here are --help text, printed as written: no Markdown.
+#![allow(clippy::doc_markdown)]
+
 use std::io::Write as _;
 use std::ops::Range;
 use std::process::ExitCode;
@@ -11,14 +14,14 @@ use ndarray::ArrayD;
 /// Read values of a variable through a reference store (only the chunks the selection touches
 /// are fetched).
 ///
-/// The selection is Python-style, one item per dimension, comma separated: `i`, `start:stop`,
-/// `start:stop:step`, `:` or `::step`; negative numbers count from the end; dimensions left out
+/// The selection is Python-style, one item per dimension, comma separated: i, start:stop,
+/// start:stop:step, : or ::step; negative numbers count from the end; dimensions left out
 /// are read whole. Values are printed raw (as stored) unless --decode applies CF decoding
-/// (_`FillValue` and `missing_value` become NaN, then `scale_factor` and `add_offset`).
+/// (_FillValue and missing_value become NaN, then scale_factor and add_offset).
 ///
 /// Examples:
 ///
-///   chunkref get era5.json t2m --slice `0:2,::10,::10`
+///   chunkref get era5.json t2m --slice 0:2,::10,::10
 ///
 ///   chunkref get era5.json t2m --slice 0 --decode --format csv > t2m.csv
 ///
@@ -26,6 +29,7 @@ use ndarray::ArrayD;
 ///
 ///   chunkref get era5.json t2m --format npy > t2m.npy    (numpy.load reads it)
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct GetArgs {
     /// The reference store: a kerchunk JSON file (version 0 or 1), path or file:// url.
     #[arg(value_name = "STORE")]
@@ -35,11 +39,11 @@ pub(crate) struct GetArgs {
     #[arg(value_name = "VARIABLE")]
     variable: String,
 
-    /// Which elements: e.g. `0:2,::10,::10` (Python slice syntax, one item per dimension).
+    /// Which elements: e.g. 0:2,::10,::10 (Python slice syntax, one item per dimension).
     #[arg(short, long, value_name = "SLICES", allow_hyphen_values = true)]
     slice: Option<String>,
 
-    /// Apply CF decoding: masked values become NaN, then `scale_factor` and `add_offset` apply.
+    /// Apply CF decoding: masked values become NaN, then scale_factor and add_offset apply.
     #[arg(short, long)]
     decode: bool,
 
@@ -60,7 +64,7 @@ enum Format {
     Csv,
 }
 
-/// One dimension's selection: `start..stop` by `step`, and whether it was a single index.
+/// One dimension's selection: start..stop by step, and whether it was a single index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct DimSlice {
     start: u64,
@@ -76,7 +80,7 @@ fn parse_index(s: &str, len: u64, what: &str) -> anyhow::Result<i64> {
     Ok(if i < 0 { i + len as i64 } else { i })
 }
 
-/// Parses a Python-style selection against `shape`.
+/// Parses a Python-style selection against shape.
 fn parse_slices(spec: Option<&str>, shape: &[u64]) -> anyhow::Result<Vec<DimSlice>> {
     let items: Vec<&str> = match spec {
         Some(s) if !s.trim().is_empty() => s.split(',').collect(),
@@ -144,7 +148,7 @@ enum Values {
     UInt(ArrayD<u64>),
     Float(ArrayD<f64>),
     /// Kept apart so values print as the shortest decimal that is the same float32
-    /// (`288.946`), not as the float64 that float32 widens to (`288.9460144042969`).
+    /// (288.946), not as the float64 that float32 widens to (288.9460144042969).
     Float32(ArrayD<f32>),
     Text(ArrayD<String>),
 }
@@ -289,7 +293,7 @@ pub(crate) fn run(args: &GetArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Nests a flat C-order list into lists of `shape`.
+/// Nests a flat C-order list into lists of shape.
 fn nest(flat: &[serde_json::Value], shape: &[usize]) -> serde_json::Value {
     match shape {
         [] => flat.first().cloned().unwrap_or(serde_json::Value::Null),
@@ -405,7 +409,7 @@ fn npy_payload(values: &DynArray) -> (String, Vec<u8>) {
     }
 }
 
-/// Writes a numpy `.npy` (format 1.0) file: magic, a padded header dict, then C-order data.
+/// Writes a numpy .npy (format 1.0) file: magic, a padded header dict, then C-order data.
 fn write_npy(out: &mut impl std::io::Write, values: &DynArray) -> anyhow::Result<()> {
     let (descr, data) = npy_payload(values);
     let dims: Vec<String> = values.shape().iter().map(usize::to_string).collect();

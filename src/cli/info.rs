@@ -1,5 +1,8 @@
 //! `chunkref info`: what a reference store holds, in the manner of `ncdump -h`.
 
+// The doc comments of clap structs here are --help text, printed as written: no Markdown.
+#![allow(clippy::doc_markdown)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -10,7 +13,7 @@ use serde_json::Value;
 /// Describe a reference store: groups, dimensions, variables, dtypes, chunking, codecs,
 /// attributes, and how many chunks and bytes each variable references.
 ///
-/// The layout follows `ncdump -h`; each variable line ends with a comment giving the Zarr
+/// The layout follows ncdump -h; each variable line ends with a comment giving the Zarr
 /// dtype, the chunk shape, the codecs in order, the number of chunks present out of the grid
 /// (missing ones read as the fill value) and the bytes referenced.
 ///
@@ -18,6 +21,7 @@ use serde_json::Value;
 ///
 ///   chunkref info era5.json
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct InfoArgs {
     /// The reference store: a kerchunk JSON file (version 0 or 1), path or file:// url.
     #[arg(value_name = "STORE")]

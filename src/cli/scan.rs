@@ -1,5 +1,8 @@
 //! `chunkref scan`: files and directories in, one reference store per file out.
 
+// The doc comments of clap structs here are --help text, printed as written: no Markdown.
+#![allow(clippy::doc_markdown)]
+
 use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,17 +25,18 @@ use super::workers::{self, Job};
 ///
 /// Examples:
 ///
-///   chunkref scan `era5_20200101.nc` -o era5.json
+///   chunkref scan era5_20200101.nc -o era5.json
 ///
-///   chunkref scan `era5_20200101.nc` -o -            (the store on stdout)
+///   chunkref scan era5_20200101.nc -o -            (the store on stdout)
 ///
 ///   chunkref scan data/ more/*.nc -o refs/ -j 8 --include '*.nc'
 ///
 ///   chunkref scan data/ -o refs/ --url-prefix /data/=s3://bucket/era5/
 ///
 /// Exit status: 0 when every file was scanned, 1 when some failed (each is reported on stderr
-/// as `chunkref: PATH: reason`), 2 for usage errors.
+/// as chunkref: PATH: reason), 2 for usage errors.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub(crate) struct ScanArgs {
     /// Files and directories to scan (directories recursively).
     #[arg(required = true, value_name = "INPUT")]
