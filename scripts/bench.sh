@@ -2,6 +2,7 @@
 # Benchmarks chunkref side by side with the reference tools, in one run (not a timed test):
 #   scan: `chunkref scan -j 1` and `-j 2` vs kerchunk SingleHdf5ToZarr (1 and 2 processes)
 #         over a corpus of ERA5-like NetCDF4 files (files/s and chunk refs/s);
+#   NetCDF3 scan: `chunkref scan` vs kerchunk NetCDF3ToZarr over classic files (files/s);
 #   read: a whole compressed float32 variable through chunkref (1 and 2 rayon threads) vs
 #         netCDF4-python (MB/s of decoded data), with checksums showing both read the same values.
 # The corpus is made once under bench-corpus/ (kept between runs). The floors: scan at least
@@ -52,6 +53,10 @@ trap 'rm -rf "$OUT"' EXIT
 step "scan benchmark"
 "$PY" benches/bench_scan.py --chunkref target/release/chunkref --corpus bench-corpus/era5 \
     --jobs 1,2 --runs "$RUNS" --kerchunk-seconds "$KERCHUNK_SECONDS" --json-out "$OUT/scan.json"
+
+step "NetCDF3 scan benchmark (corpus: bench-corpus/nc3)"
+"$PY" benches/bench_scan_nc3.py "$N_FILES" --chunkref target/release/chunkref --corpus bench-corpus/nc3 \
+    --runs "$RUNS" --kerchunk-seconds "$KERCHUNK_SECONDS" --json-out "$OUT/scan_nc3.json"
 
 step "read benchmark"
 "$PY" benches/bench_read.py --bench-read target/release/examples/bench_read \

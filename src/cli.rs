@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Turn NetCDF4/HDF5 archives into virtual Zarr datasets (kerchunk reference stores).
+/// Turn NetCDF4/HDF5 and NetCDF3 archives into virtual Zarr datasets (kerchunk reference stores).
 ///
 /// chunkref records where every chunk of every variable lies in your files (url, offset,
 /// length, codecs) without copying any data. Python opens the result with fsspec + xarray;

@@ -4,9 +4,13 @@
 //! the file to the scanner of that format. Scanners read metadata only; they record where
 //! each chunk lies and never copy chunk data, except small chunks they inline. They do no
 //! network I/O and write nothing.
+//!
+//! - [`hdf5`]: HDF5 and `NetCDF4`, through the HDF5 C library;
+//! - [`netcdf3`]: `NetCDF3` classic, 64-bit offset and 64-bit data, parsed in pure Rust.
 
 pub mod detect;
 pub mod hdf5;
+pub mod netcdf3;
 
 use std::path::Path;
 
@@ -65,10 +69,13 @@ pub struct ScanOutput {
 pub fn scan_file(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
     let mut output = match detect::detect(path)? {
         Format::Hdf5 { .. } => hdf5::scan(path, options)?,
+        Format::NetCdf3 { .. } => netcdf3::scan(path, options)?,
         other => {
             return Err(Error::UnknownFormat {
                 path: path.to_owned(),
-                reason: format!("{other} files are not supported yet (only NetCDF4/HDF5)"),
+                reason: format!(
+                    "{other} files are not supported yet (only NetCDF4/HDF5 and NetCDF3)"
+                ),
             })
         }
     };

@@ -4,67 +4,12 @@
 
 #![allow(clippy::float_cmp)] // values must be exactly equal, not close
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{fixture, native_bytes, read_whole, scan_and_open, serial};
 
 use chunkref::read::DynArray;
-use chunkref::scan::{scan_file, ScanOptions, ScanOutput};
-
-/// Serialises the tests of this file. HDF5 shares one open file between every handle of a
-/// process: when a scan (or the `hdf5` crate) opens and closes a fixture that netCDF-C holds
-/// open in another test thread, netCDF-C's cached dataset ids go stale and it crashes in
-/// `nc4_get_var_meta` (seen here as SIGSEGV). One file, one user at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-/// Scans a fixture, writes the store to a temporary file and opens it again.
-fn scan_and_open(
-    name: &str,
-    options: &ScanOptions,
-) -> (ScanOutput, chunkref::Dataset, tempfile::TempDir) {
-    let out = scan_file(&fixture(name), options).unwrap_or_else(|e| panic!("scan {name}: {e}"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(format!("{name}.json"));
-    chunkref::refs::json::write(&out.store, &path).unwrap();
-    let ds = chunkref::open(path.to_str().unwrap()).unwrap();
-    (out, ds, dir)
-}
-
-/// The native-endian bytes of numeric values, or the padded bytes of fixed strings.
-fn native_bytes(values: &DynArray, item_size: usize) -> Vec<u8> {
-    match values {
-        DynArray::I8(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::U8(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::I16(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::U16(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::I32(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::U32(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::I64(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::U64(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::F32(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::F64(a) => a.iter().flat_map(|x| x.to_ne_bytes()).collect(),
-        DynArray::Bool(a) => a.iter().map(|&x| u8::from(x)).collect(),
-        DynArray::Bytes(a) => a
-            .iter()
-            .flat_map(|s| {
-                let mut s = s.clone();
-                s.resize(item_size, 0);
-                s
-            })
-            .collect(),
-        DynArray::String(_) => panic!("strings have no fixed-size bytes"),
-    }
-}
+use chunkref::scan::{scan_file, ScanOptions};
 
 /// Variable `path` (`grp/sub/var`) of a netCDF file, through netCDF-C.
 fn netcdf_variable<'f>(file: &'f netcdf::File, path: &str) -> netcdf::Variable<'f> {
@@ -74,16 +19,13 @@ fn netcdf_variable<'f>(file: &'f netcdf::File, path: &str) -> netcdf::Variable<'
 
 /// Compares every variable of a netCDF fixture with netCDF-C; returns how many were compared.
 fn compare_with_netcdf(name: &str, options: &ScanOptions) -> usize {
-    let (_, ds, _dir) = scan_and_open(name, options);
+    let (_, ds, _dir) = scan_and_open(&fixture(name), options);
     let file = netcdf::open(fixture(name)).unwrap();
     let mut compared = 0;
     for path in ds.variables() {
         let ours = ds.variable(&path).unwrap();
         let theirs = netcdf_variable(&file, &path);
-        let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
-        let values = ours
-            .read_dyn(&whole)
-            .unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+        let values = read_whole(&ours);
         let expected_shape: Vec<u64> = theirs.dimensions().iter().map(|d| d.len() as u64).collect();
         assert_eq!(
             ours.shape(),
@@ -204,15 +146,12 @@ fn hdf5_native_bytes(file: &hdf5::File, path: &str) -> Vec<u8> {
 
 /// Compares every dataset chunkref kept from a plain HDF5 fixture with the HDF5 library's read.
 fn compare_with_hdf5(name: &str, options: &ScanOptions) -> Vec<String> {
-    let (_, ds, _dir) = scan_and_open(name, options);
+    let (_, ds, _dir) = scan_and_open(&fixture(name), options);
     let file = hdf5::File::open(fixture(name)).unwrap();
     let mut compared = Vec::new();
     for path in ds.variables() {
         let ours = ds.variable(&path).unwrap();
-        let whole: Vec<std::ops::Range<u64>> = ours.shape().iter().map(|&n| 0..n).collect();
-        let values = ours
-            .read_dyn(&whole)
-            .unwrap_or_else(|e| panic!("{name}:{path}: {e}"));
+        let values = read_whole(&ours);
         if let DynArray::String(strings) = &values {
             let theirs = file
                 .dataset(&path)

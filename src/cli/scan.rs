@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use super::workers::{self, Job};
 
-/// Scan NetCDF4/HDF5 files into kerchunk reference stores (JSON, version 1).
+/// Scan NetCDF4/HDF5 and NetCDF3 files into kerchunk reference stores (JSON, version 1).
 ///
 /// Each input file gives one store that records, for every variable, its Zarr metadata and
 /// where each chunk lies (file url, byte offset, length) with the codecs that decode it.
 /// Directories are searched recursively. Files are scanned in parallel by worker processes, so
-/// a file that crashes or hangs the HDF5 library fails alone: the others go on.
+/// a file that crashes or hangs the HDF5 library fails alone: the others go on. The format is told from the first bytes.
 ///
 /// Examples:
 ///

@@ -37,6 +37,19 @@ pub fn float_attr(x: f64) -> Value {
     }
 }
 
+/// A float as a Zarr V2 `.zarray` `fill_value`: a number, or `"NaN"`, `"Infinity"`,
+/// `"-Infinity"` (the V2 spec's strings; attributes use [`float_attr`] instead).
+#[must_use]
+pub fn fill_value_float(x: f64) -> Value {
+    if x.is_nan() {
+        Value::from("NaN")
+    } else if x.is_infinite() {
+        Value::from(if x > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        Value::from(x)
+    }
+}
+
 /// The number an attribute value holds: a JSON number or a non-finite marker.
 #[must_use]
 pub fn attr_f64(v: &Value) -> Option<f64> {
@@ -434,6 +447,22 @@ impl RefStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_floats_in_fill_values_and_attributes() {
+        assert_eq!(fill_value_float(f64::NAN), Value::from("NaN"));
+        assert_eq!(
+            fill_value_float(f64::NEG_INFINITY),
+            Value::from("-Infinity")
+        );
+        assert_eq!(fill_value_float(1.5), Value::from(1.5));
+        assert_eq!(
+            float_attr(f64::INFINITY),
+            serde_json::json!({"$nonfinite": "Infinity"})
+        );
+        assert!(attr_f64(&float_attr(f64::NAN)).is_some_and(f64::is_nan));
+        assert_eq!(attr_f64(&float_attr(2.5)), Some(2.5));
+    }
 
     #[test]
     fn keys_and_positions_are_c_order() {

@@ -44,8 +44,6 @@ use super::{file_url, ScanOptions, ScanOutput};
 use crate::error::{Error, Result};
 use crate::refs::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, RefStore};
 
-pub(crate) use attrs::fill_float;
-
 /// Chunk grids with more slots than this must have at least one written chunk in
 /// [`SPARSE_GRID_RATIO`] slots: a manifest costs 20 bytes a slot, written or not, and a corrupt
 /// shape must not make a scan allocate gigabytes.
@@ -636,7 +634,7 @@ fn fill_value(
         Some(v) if v.is_number() && info.class != TypeClass::Float => return (v.clone(), None),
         Some(v) => {
             if let Some(x) = crate::refs::attr_f64(v) {
-                return (fill_float(x), None);
+                return (crate::refs::fill_value_float(x), None);
             }
         }
         None => {}
@@ -657,9 +655,13 @@ fn element_value(bytes: &[u8], info: &TypeInfo) -> Value {
     }
     let raw = u64::from_le_bytes(b);
     match (info.class, info.size) {
-        (TypeClass::Float, 4) => fill_float(f64::from(f32::from_bits(raw as u32))),
-        (TypeClass::Float, 8) => fill_float(f64::from_bits(raw)),
-        (TypeClass::Float, 2) => fill_float(f64::from(half::f16::from_bits(raw as u16))),
+        (TypeClass::Float, 4) => {
+            crate::refs::fill_value_float(f64::from(f32::from_bits(raw as u32)))
+        }
+        (TypeClass::Float, 8) => crate::refs::fill_value_float(f64::from_bits(raw)),
+        (TypeClass::Float, 2) => {
+            crate::refs::fill_value_float(f64::from(half::f16::from_bits(raw as u16)))
+        }
         (TypeClass::Int { signed: true }, s @ 1..=8) => {
             let shift = 64 - 8 * s as u32;
             Value::from(((raw << shift) as i64) >> shift)

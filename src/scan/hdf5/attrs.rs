@@ -30,18 +30,6 @@ const INTERNAL: &[&str] = &[
 /// corrupt dataspace could otherwise make HDF5 allocate gigabytes).
 const MAX_ATTR_VALUES: usize = 1 << 20;
 
-/// A float as a Zarr V2 `fill_value`: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
-#[must_use]
-pub(crate) fn fill_float(x: f64) -> Value {
-    if x.is_nan() {
-        Value::from("NaN")
-    } else if x.is_infinite() {
-        Value::from(if x > 0.0 { "Infinity" } else { "-Infinity" })
-    } else {
-        Value::from(x)
-    }
-}
-
 /// One value, or a list when there are several (netCDF attributes are always arrays).
 fn scalar_or_list(mut values: Vec<Value>) -> Value {
     if values.len() == 1 {
@@ -136,17 +124,6 @@ pub(super) fn read_attrs(loc: &Location, context: &str, warnings: &mut Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn special_floats_become_strings() {
-        assert_eq!(fill_float(f64::NAN), Value::from("NaN"));
-        assert_eq!(
-            float_attr(f64::NAN),
-            serde_json::json!({"$nonfinite": "NaN"})
-        );
-        assert_eq!(fill_float(f64::NEG_INFINITY), Value::from("-Infinity"));
-        assert_eq!(fill_float(1.5), Value::from(1.5));
-    }
 
     #[test]
     fn single_values_are_scalars() {
