@@ -92,7 +92,7 @@ def main():
         print("  [diag] rows: scan with the stores written to tmpfs instead of disk; read with glibc")
         print("  malloc set never to return memory to the kernel (GLIBC_TUNABLES). Not headline figures.")
     print("-" * w)
-    print("FLOORS (design.md, Performance targets)")
+    print("FLOORS (the performance targets)")
     checks = []
     if c2:
         checks.append(("scan >= 20x kerchunk (chunkref -j 2 vs kerchunk 1 process)",
