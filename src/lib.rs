@@ -7,9 +7,14 @@
 //! - [`read`]: lazy chunked arrays served from a store through zarrs;
 //! - [`io`]: the single place where a path or url becomes bytes.
 //!
+//! Features: `hdf5` (default) builds the HDF5/NetCDF4 scanner on the HDF5 C library, which is
+//! built from source; with `default-features = false` chunkref reads stores and scans `NetCDF3`
+//! files in pure Rust.
+//!
 //! Scan a file, write its store, open the store and read a block (only the chunks it needs):
 //!
 //! ```
+//! # #[cfg(feature = "hdf5")] { // the fixture is NetCDF4
 //! use chunkref::scan::{scan_file, ScanOptions};
 //!
 //! let scanned = scan_file("fixtures/era5_small.nc".as_ref(), &ScanOptions::default())?;
@@ -26,6 +31,7 @@
 //! let kelvin = t2m.read_decoded(&[0..1, 0..2, 0..1])?; // CF decoding: _FillValue → NaN
 //! assert!(kelvin[[0, 0, 0]].is_nan() && kelvin[[0, 1, 0]] > 200.0);
 //! # std::fs::remove_dir_all(&dir).unwrap();
+//! # }
 //! # Ok::<(), chunkref::Error>(())
 //! ```
 

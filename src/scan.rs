@@ -5,10 +5,12 @@
 //! each chunk lies and never copy chunk data, except small chunks they inline. They do no
 //! network I/O and write nothing.
 //!
-//! - [`hdf5`]: HDF5 and `NetCDF4`, through the HDF5 C library;
+//! - `hdf5`: HDF5 and `NetCDF4`, through the HDF5 C library (only with the `hdf5` feature,
+//!   on by default; without it an HDF5 file is [`Error::UnknownFormat`]);
 //! - [`netcdf3`]: `NetCDF3` classic, 64-bit offset and 64-bit data, parsed in pure Rust.
 
 pub mod detect;
+#[cfg(feature = "hdf5")]
 pub mod hdf5;
 pub mod netcdf3;
 
@@ -68,7 +70,15 @@ pub struct ScanOutput {
 /// a format chunkref scans, and [`Error::Scan`] when it is corrupt or truncated.
 pub fn scan_file(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
     let mut output = match detect::detect(path)? {
+        #[cfg(feature = "hdf5")]
         Format::Hdf5 { .. } => hdf5::scan(path, options)?,
+        #[cfg(not(feature = "hdf5"))]
+        Format::Hdf5 { .. } => {
+            return Err(Error::UnknownFormat {
+                path: path.to_owned(),
+                reason: "HDF5/NetCDF4 files cannot be scanned: this chunkref was built without the `hdf5` feature (it scans NetCDF3 only)".into(),
+            })
+        }
         Format::NetCdf3 { .. } => netcdf3::scan(path, options)?,
         other => {
             return Err(Error::UnknownFormat {
@@ -119,6 +129,18 @@ pub fn file_url(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(feature = "hdf5"))]
+    #[test]
+    fn hdf5_files_need_the_hdf5_feature() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/era5_small.nc");
+        let err = scan_file(&path, &ScanOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::UnknownFormat { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("without the `hdf5` feature"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn url_prefixes_rewrite() {

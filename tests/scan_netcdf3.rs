@@ -2,16 +2,22 @@
 //! through a store chunkref wrote, equals what netCDF-C (the `netcdf` crate) reads from the
 //! file itself, bit for bit; dimensions and every attribute agree. Then bad input: every
 //! truncation of every header, and garbage counts, are errors naming the file, never panics.
+//! (The comparisons with netCDF-C need the `hdf5` feature, which builds it; the rest does not.)
 
 #![allow(clippy::float_cmp)] // values must be exactly equal, not close
 
 mod common;
 
+#[cfg(feature = "hdf5")]
 use std::path::Path;
 
-use common::{fixture, native_bytes, no_inline, read_whole, scan_and_open, serial};
+use common::{fixture, no_inline, serial};
+#[cfg(feature = "hdf5")]
+use common::{native_bytes, read_whole, scan_and_open};
 
-use chunkref::refs::{float_attr, ChunkRef};
+#[cfg(feature = "hdf5")]
+use chunkref::refs::float_attr;
+use chunkref::refs::ChunkRef;
 use chunkref::scan::{scan_file, ScanOptions};
 use serde_json::Value;
 
@@ -25,6 +31,7 @@ const FIXTURES: [&str; 4] = [
 ];
 
 /// An attribute as netCDF-C reads it, in the JSON form the scanner writes.
+#[cfg(feature = "hdf5")]
 fn netcdf_attr(value: netcdf::AttributeValue) -> Value {
     use netcdf::AttributeValue as A;
     fn list<T>(v: Vec<T>, f: impl Fn(T) -> Value) -> Value {
@@ -56,6 +63,7 @@ fn netcdf_attr(value: netcdf::AttributeValue) -> Value {
     }
 }
 
+#[cfg(feature = "hdf5")]
 fn netcdf_attrs<'a>(attrs: impl Iterator<Item = netcdf::Attribute<'a>>) -> chunkref::refs::Attrs {
     attrs
         .map(|a| (a.name().to_owned(), netcdf_attr(a.value().unwrap())))
@@ -64,6 +72,7 @@ fn netcdf_attrs<'a>(attrs: impl Iterator<Item = netcdf::Attribute<'a>>) -> chunk
 
 /// Compares every variable of the store of `scanned` with netCDF-C's read of `source`;
 /// returns how many variables were compared.
+#[cfg(feature = "hdf5")]
 fn compare_with_netcdf(scanned: &Path, source: &Path, options: &ScanOptions) -> usize {
     let (out, ds, _dir) = scan_and_open(scanned, options);
     let file = netcdf::open(source).unwrap();
@@ -113,6 +122,7 @@ fn compare_with_netcdf(scanned: &Path, source: &Path, options: &ScanOptions) -> 
     compared
 }
 
+#[cfg(feature = "hdf5")]
 #[test]
 fn every_fixture_matches_netcdf() {
     let _serial = serial();
@@ -129,6 +139,7 @@ fn every_fixture_matches_netcdf() {
 #[test]
 fn streaming_numrecs_come_from_the_file_size() {
     let _serial = serial();
+    #[cfg(feature = "hdf5")]
     for options in [ScanOptions::default(), no_inline()] {
         let n = compare_with_netcdf(
             &fixture("nc3_streaming.nc"),

@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
+/// The most references the `gen` entries of a store may generate, all together: a store is
+/// untrusted input, and a few bytes of `gen` could otherwise ask for 10^14 keys.
+const MAX_GEN_KEYS: usize = 10_000_000;
+
 /// The `.zarray` document of an array.
 #[must_use]
 pub fn zarray(meta: &ArrayMeta) -> Value {
@@ -329,6 +333,7 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
     let Value::Array(entries) = gen else {
         return Err("\"gen\" must be a list".into());
     };
+    let mut generated = 0usize;
     for entry in entries {
         let key = entry
             .get("key")
@@ -355,7 +360,8 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
                     .and_then(Value::as_i64)
                     .ok_or("gen range without \"stop\"")?;
                 let step = spec.get("step").and_then(Value::as_i64).unwrap_or(1);
-                if step <= 0 || stop - start > 10_000_000 {
+                // (in i128: `stop - start` overflows i64 for extreme values)
+                if step <= 0 || i128::from(stop) - i128::from(start) > MAX_GEN_KEYS as i128 {
                     return Err(
                         "gen range must have a positive step and fewer than 10^7 values".into(),
                     );
@@ -364,7 +370,12 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
             };
             axes.push((name.clone(), values));
         }
-        let total: usize = axes.iter().map(|(_, v)| v.len()).product();
+        let total = axes
+            .iter()
+            .try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()))
+            .filter(|&t| t <= MAX_GEN_KEYS - generated)
+            .ok_or_else(|| format!("gen would generate more than {MAX_GEN_KEYS} references"))?;
+        generated += total;
         for mut i in 0..total {
             let mut vars = BTreeMap::new();
             for (name, values) in axes.iter().rev() {
@@ -645,6 +656,27 @@ mod tests {
             }
         );
         assert_eq!(s1.chunk_ref(x, 1), ChunkRef::Inline(&[1, 0, 2, 0]));
+    }
+
+    /// Found while writing the `json_store` fuzz target, and reproduced with it: `stop - start`
+    /// overflowed (a panic in debug builds, 2^63 keys in release), and ranges within the
+    /// per-dimension limit multiplied to 10^14 keys (a hang, then out of memory).
+    #[test]
+    fn gen_sizes_are_bounded() {
+        let gen = |dims: &str| {
+            let doc = format!(
+                r#"{{"version":1,"refs":{{}},"gen":[{{"key":"v/{{{{i}}}}.{{{{j}}}}","url":"u","dimensions":{dims}}}]}}"#
+            );
+            from_json(doc.as_bytes(), "gen").map(|_| ())
+        };
+        let err = gen(r#"{"i":{"start":-9223372036854775808,"stop":1},"j":[0]}"#).unwrap_err();
+        assert!(err.to_string().contains("fewer than 10^7 values"), "{err}");
+        let err = gen(r#"{"i":{"stop":9999999},"j":{"stop":9999999}}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("more than 10000000 references"),
+            "{err}"
+        );
+        assert!(gen(r#"{"i":{"stop":3},"j":[0,1]}"#).is_ok());
     }
 
     #[test]

@@ -51,19 +51,70 @@ pub fn scan(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let file_len = file.metadata().map_err(io)?.len();
+    let read = |offset, length| {
+        let mut buf = vec![0u8; length as usize];
+        file.read_exact_at(&mut buf, offset)
+            .map(|()| buf)
+            .map_err(|e| format!("cannot read {length} bytes at byte {offset}: {e}"))
+    };
+    let url = match &options.url {
+        Some(u) => u.clone(),
+        None => file_url(path)?,
+    };
+    scan_source(
+        path,
+        Source::file(&file, file_len),
+        file_len,
+        read,
+        &url,
+        options,
+    )
+}
+
+/// Scans a `NetCDF3` file held whole in memory, as [`scan`] scans one on disk (the fuzz
+/// targets use it). Errors name `name`; references point at `options.url`, else at `name`.
+///
+/// # Errors
+/// Returns [`Error::Scan`] when the header is corrupt or truncated or a variable's data lies
+/// past the end of `bytes`.
+pub fn scan_bytes(bytes: &[u8], name: &str, options: &ScanOptions) -> Result<ScanOutput> {
+    let file_len = bytes.len() as u64;
+    let read = |offset: u64, length: u64| {
+        offset
+            .checked_add(length)
+            .and_then(|end| bytes.get(offset as usize..end as usize))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("cannot read {length} bytes at byte {offset}"))
+    };
+    let url = options.url.as_deref().unwrap_or(name);
+    scan_source(
+        Path::new(name),
+        Source::bytes(bytes),
+        file_len,
+        read,
+        url,
+        options,
+    )
+}
+
+/// The scan of a file of `file_len` bytes whose header `src` reads and whose chunks `read`
+/// reads; `path` is the file errors name.
+fn scan_source(
+    path: &Path,
+    mut src: Source<'_>,
+    file_len: u64,
+    read: impl Fn(u64, u64) -> std::result::Result<Vec<u8>, String>,
+    url: &str,
+    options: &ScanOptions,
+) -> Result<ScanOutput> {
     let scan_error = |variable: Option<&str>, reason: String| Error::Scan {
         path: path.to_owned(),
         variable: variable.map(str::to_owned),
         reason,
     };
-    let header =
-        header::parse(&mut Source::file(&file, file_len)).map_err(|r| scan_error(None, r))?;
-    let url = match &options.url {
-        Some(u) => u.clone(),
-        None => file_url(path)?,
-    };
+    let header = header::parse(&mut src).map_err(|r| scan_error(None, r))?;
     let mut store = RefStore::new();
-    let url_index = store.intern_url(&url);
+    let url_index = store.intern_url(url);
     store.groups.insert(String::new(), header.attrs.clone());
     let layout = RecordLayout::of(&header, file_len);
     let mut warnings = Vec::new();
@@ -85,12 +136,7 @@ pub fn scan(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
             &layout,
             file_len,
             url_index,
-            |offset, length| {
-                let mut buf = vec![0u8; length as usize];
-                file.read_exact_at(&mut buf, offset)
-                    .map(|()| buf)
-                    .map_err(|e| format!("cannot read {length} bytes at byte {offset}: {e}"))
-            },
+            &read,
             options.inline_threshold,
         )
         .map_err(|r| scan_error(Some(&var.name), r))?;
@@ -337,6 +383,22 @@ mod tests {
         h.numrecs = None;
         // begin 100, 6-byte records, 20 bytes after begin: 3 whole records
         assert_eq!(RecordLayout::of(&h, 120).numrecs, 3);
+    }
+
+    /// A file scanned from memory gives the store of the same file scanned from disk.
+    #[test]
+    fn bytes_scan_like_the_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nc3_64bit_offset.nc");
+        let options = ScanOptions {
+            url: Some("file:///x.nc".into()),
+            ..ScanOptions::default()
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        let from_file = scan(&path, &options).unwrap();
+        let from_bytes = scan_bytes(&bytes, "x.nc", &options).unwrap();
+        assert_eq!(from_file.store, from_bytes.store);
+        let err = scan_bytes(&bytes[..bytes.len() - 4], "x.nc", &options).unwrap_err();
+        assert!(err.to_string().starts_with("x.nc: "), "{err}");
     }
 
     #[test]

@@ -175,7 +175,6 @@ impl<'a> Source<'a> {
     }
 
     /// A source over bytes held in memory (the whole file).
-    #[cfg(test)]
     pub(super) fn bytes(bytes: &[u8]) -> Source<'static> {
         Source {
             file: None,
