@@ -87,16 +87,17 @@ def kerchunk_one(path):
     return sum(1 for k in refs["refs"] if CHUNK_KEY.search(k))
 
 
-def bench_kerchunk(files, max_seconds, min_files, runs):
-    import kerchunk.hdf  # noqa: F401  (import outside the timing)
-    kerchunk_one(files[0])  # warm-up: first-call imports (h5py, numcodecs, fsspec registries)
+def bench_kerchunk(files, max_seconds, min_files, runs, one=kerchunk_one):
+    """Best of `runs` passes of `one(path) -> refs` over `files` in this process; a pass stops
+    after `max_seconds` once `min_files` are done (then `subset` is true)."""
+    one(files[0])  # warm-up: first-call imports (h5py, numcodecs, fsspec registries)
     best = None
     for _ in range(runs):
         refs = 0
         done = 0
         t0 = time.perf_counter()
         for f in files:
-            refs += kerchunk_one(f)
+            refs += one(f)
             done += 1
             if done >= min_files and time.perf_counter() - t0 > max_seconds:
                 break

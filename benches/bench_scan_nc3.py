@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_scan import CHUNK_KEY, INLINE, bench_chunkref, warm  # noqa: E402
+from bench_scan import CHUNK_KEY, INLINE, bench_chunkref, bench_kerchunk, warm  # noqa: E402
 
 NT, NLAT, NLON = 8, 37, 72
 
@@ -78,28 +78,6 @@ def kerchunk_one(path):
     return sum(1 for k in refs if CHUNK_KEY.search(k))
 
 
-def bench_kerchunk(files, max_seconds, min_files, runs):
-    import kerchunk.netCDF3  # noqa: F401  (import outside the timing)
-
-    kerchunk_one(files[0])
-    best = None
-    for _ in range(runs):
-        refs = done = 0
-        t0 = time.perf_counter()
-        for f in files:
-            refs += kerchunk_one(f)
-            done += 1
-            if done >= min_files and time.perf_counter() - t0 > max_seconds:
-                break
-        secs = time.perf_counter() - t0
-        r = {"tool": "kerchunk", "procs": 1, "files": done, "refs": refs, "seconds": secs,
-             "files_per_s": done / secs, "refs_per_s": refs / secs, "subset": done < len(files),
-             "of_files": len(files), "runs": runs}
-        if best is None or r["files_per_s"] > best["files_per_s"]:
-            best = r
-    return best
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("n_files", nargs="?", type=int, default=300)
@@ -123,7 +101,7 @@ def main():
             results.append(bench_chunkref(args.chunkref, args.corpus, j, args.runs, disk, "disk"))
     finally:
         shutil.rmtree(disk, ignore_errors=True)
-    results.append(bench_kerchunk(files, args.kerchunk_seconds, args.min_files, args.kerchunk_runs))
+    results.append(bench_kerchunk(files, args.kerchunk_seconds, args.min_files, args.kerchunk_runs, one=kerchunk_one))
 
     k1 = results[-1]
     print(f"\nNetCDF3 scan: {len(files)} classic files in {args.corpus}, inline threshold {INLINE}")
