@@ -8,6 +8,6 @@ pub mod json;
 mod model;
 
 pub use model::{
-    attr_f64, fill_value_float, float_attr, ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef,
-    RefStore, StoreStats, NON_FINITE,
+    attr_f64, fill_value_float, fill_value_from_attr, float_attr, ArrayMeta, ArrayRefs, Attrs,
+    ChunkManifest, ChunkRef, RefStore, StoreStats, NON_FINITE,
 };

@@ -50,6 +50,21 @@ pub fn fill_value_float(x: f64) -> Value {
     }
 }
 
+/// The Zarr V2 `fill_value` a `_FillValue` attribute gives an array of a float or an integer
+/// dtype, or `None` when the attribute is not one value of that kind.
+#[must_use]
+pub fn fill_value_from_attr(attr: &Value, float_dtype: bool) -> Option<Value> {
+    let x = attr_f64(attr);
+    if float_dtype {
+        x.map(fill_value_float)
+    } else if attr.is_i64() || attr.is_u64() {
+        Some(attr.clone())
+    } else {
+        x.filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15)
+            .map(|x| Value::from(x as i64))
+    }
+}
+
 /// The number an attribute value holds: a JSON number or a non-finite marker.
 #[must_use]
 pub fn attr_f64(v: &Value) -> Option<f64> {
@@ -462,6 +477,18 @@ mod tests {
         );
         assert!(attr_f64(&float_attr(f64::NAN)).is_some_and(f64::is_nan));
         assert_eq!(attr_f64(&float_attr(2.5)), Some(2.5));
+        let nan = float_attr(f64::NAN);
+        assert_eq!(fill_value_from_attr(&nan, true), Some(Value::from("NaN")));
+        assert_eq!(
+            fill_value_from_attr(&Value::from(-9), false),
+            Some(Value::from(-9))
+        );
+        assert_eq!(
+            fill_value_from_attr(&Value::from(-9.0), false),
+            Some(Value::from(-9))
+        );
+        assert_eq!(fill_value_from_attr(&Value::from(0.5), false), None);
+        assert_eq!(fill_value_from_attr(&Value::from("x"), true), None);
     }
 
     #[test]

@@ -630,14 +630,12 @@ fn fill_value(
     if !matches!(info.class, TypeClass::Int { .. } | TypeClass::Float) {
         return (Value::Null, None);
     }
-    match attrs.get("_FillValue") {
-        Some(v) if v.is_number() && info.class != TypeClass::Float => return (v.clone(), None),
-        Some(v) => {
-            if let Some(x) = crate::refs::attr_f64(v) {
-                return (crate::refs::fill_value_float(x), None);
-            }
-        }
-        None => {}
+    let float = info.class == TypeClass::Float;
+    if let Some(fill) = attrs
+        .get("_FillValue")
+        .and_then(|v| crate::refs::fill_value_from_attr(v, float))
+    {
+        return (fill, None);
     }
     let unwritten = props
         .user_fill_value(tid, info.size)

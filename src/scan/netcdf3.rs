@@ -37,7 +37,7 @@ use serde_json::Value;
 use self::header::{Header, NcType, Source, Var};
 use super::{file_url, ScanOptions, ScanOutput};
 use crate::error::{Error, Result};
-use crate::refs::{attr_f64, ArrayMeta, ArrayRefs, ChunkManifest, RefStore};
+use crate::refs::{ArrayMeta, ArrayRefs, ChunkManifest, RefStore};
 
 /// Scans one `NetCDF3` file.
 ///
@@ -264,16 +264,7 @@ fn fill_value(var: &Var, warnings: &mut Vec<String>) -> Value {
         // A fixed string's fill value; xarray applies the attribute itself.
         return Value::Null;
     }
-    let x = attr_f64(v);
-    let value = if var.nc_type.is_float() {
-        x.map(crate::refs::fill_value_float)
-    } else if v.is_i64() || v.is_u64() {
-        Some(v.clone())
-    } else {
-        x.filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15)
-            .map(|x| Value::from(x as i64))
-    };
-    value.unwrap_or_else(|| {
+    crate::refs::fill_value_from_attr(v, var.nc_type.is_float()).unwrap_or_else(|| {
         warnings.push(format!(
             "variable {}: _FillValue {v} is not one {} value; fill_value left null",
             var.name,
