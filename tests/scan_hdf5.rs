@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{fixture, native_bytes, read_whole, scan_and_open, serial};
+use common::{
+    assert_same_shape_and_dims, fixture, native_bytes, read_whole, scan_and_open, serial,
+};
 
 use chunkref::read::DynArray;
 use chunkref::scan::{scan_file, ScanOptions};
@@ -26,22 +28,7 @@ fn compare_with_netcdf(name: &str, options: &ScanOptions) -> usize {
         let ours = ds.variable(&path).unwrap();
         let theirs = netcdf_variable(&file, &path);
         let values = read_whole(&ours);
-        let expected_shape: Vec<u64> = theirs.dimensions().iter().map(|d| d.len() as u64).collect();
-        assert_eq!(
-            ours.shape(),
-            expected_shape.as_slice(),
-            "{name}:{path}: shape"
-        );
-        let dims: Vec<String> = theirs
-            .dimensions()
-            .iter()
-            .map(netcdf::Dimension::name)
-            .collect();
-        assert_eq!(
-            ours.dims(),
-            dims.as_slice(),
-            "{name}:{path}: dimension names"
-        );
+        assert_same_shape_and_dims(&format!("{name}:{path}"), &ours, &theirs);
         if let DynArray::String(strings) = &values {
             for (i, s) in strings.iter().enumerate() {
                 assert_eq!(s, &theirs.get_string(i).unwrap(), "{name}:{path}[{i}]");

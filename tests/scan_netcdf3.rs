@@ -11,9 +11,9 @@ mod common;
 #[cfg(feature = "hdf5")]
 use std::path::Path;
 
-use common::{fixture, no_inline, serial};
 #[cfg(feature = "hdf5")]
-use common::{native_bytes, read_whole, scan_and_open};
+use common::{assert_same_shape_and_dims, native_bytes, read_whole, scan_and_open};
+use common::{fixture, no_inline, serial};
 
 #[cfg(feature = "hdf5")]
 use chunkref::refs::float_attr;
@@ -91,18 +91,7 @@ fn compare_with_netcdf(scanned: &Path, source: &Path, options: &ScanOptions) -> 
     for path in ds.variables() {
         let ours = ds.variable(&path).unwrap();
         let theirs = file.variable(&path).unwrap();
-        let expected_shape: Vec<u64> = theirs.dimensions().iter().map(|d| d.len() as u64).collect();
-        assert_eq!(
-            ours.shape(),
-            expected_shape.as_slice(),
-            "{name}:{path}: shape"
-        );
-        let dims: Vec<String> = theirs
-            .dimensions()
-            .iter()
-            .map(netcdf::Dimension::name)
-            .collect();
-        assert_eq!(ours.dims(), dims.as_slice(), "{name}:{path}: dimensions");
+        assert_same_shape_and_dims(&format!("{name}:{path}"), &ours, &theirs);
         assert_eq!(
             ours.attrs(),
             &netcdf_attrs(theirs.attributes()),

@@ -80,3 +80,20 @@ pub(crate) fn read_whole(var: &chunkref::Variable) -> DynArray {
     var.read_dyn(&whole)
         .unwrap_or_else(|e| panic!("{}: {e}", var.name()))
 }
+
+/// Asserts that a variable read through chunkref has netCDF-C's shape and dimension names.
+#[cfg(feature = "hdf5")]
+pub(crate) fn assert_same_shape_and_dims(
+    label: &str,
+    ours: &chunkref::Variable,
+    theirs: &netcdf::Variable<'_>,
+) {
+    let shape: Vec<u64> = theirs.dimensions().iter().map(|d| d.len() as u64).collect();
+    assert_eq!(ours.shape(), shape.as_slice(), "{label}: shape");
+    let dims: Vec<String> = theirs
+        .dimensions()
+        .iter()
+        .map(netcdf::Dimension::name)
+        .collect();
+    assert_eq!(ours.dims(), dims.as_slice(), "{label}: dimension names");
+}
