@@ -36,6 +36,7 @@
 //! ```
 
 pub mod error;
+pub mod grib;
 pub mod io;
 pub mod read;
 pub mod refs;

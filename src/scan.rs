@@ -7,9 +7,11 @@
 //!
 //! - `hdf5`: HDF5 and `NetCDF4`, through the HDF5 C library (only with the `hdf5` feature,
 //!   on by default; without it an HDF5 file is [`Error::UnknownFormat`]);
-//! - [`netcdf3`]: `NetCDF3` classic, 64-bit offset and 64-bit data, parsed in pure Rust.
+//! - [`netcdf3`]: `NetCDF3` classic, 64-bit offset and 64-bit data, parsed in pure Rust;
+//! - [`grib`]: GRIB editions 1 and 2, parsed in pure Rust, fields grouped as cfgrib groups them.
 
 pub mod detect;
+pub mod grib;
 #[cfg(feature = "hdf5")]
 pub mod hdf5;
 pub mod netcdf3;
@@ -41,6 +43,10 @@ pub struct ScanOptions {
     /// Rewrites urls that start with the first string to start with the second instead
     /// (e.g. `/data/` → `s3://bucket/`), so a store built here serves data kept elsewhere.
     pub url_prefix: Option<(String, String)>,
+    /// GRIB: when `<file>.idx` (a wgrib2 / NOAA index) lies beside a GRIB file, take message
+    /// offsets, variables, levels and steps from it and read the sections of one message per
+    /// variable only (see [`grib`]).
+    pub grib_idx: bool,
 }
 
 impl Default for ScanOptions {
@@ -50,6 +56,7 @@ impl Default for ScanOptions {
             max_inline_array: DEFAULT_MAX_INLINE_ARRAY,
             url: None,
             url_prefix: None,
+            grib_idx: false,
         }
     }
 }
@@ -80,14 +87,7 @@ pub fn scan_file(path: &Path, options: &ScanOptions) -> Result<ScanOutput> {
             })
         }
         Format::NetCdf3 { .. } => netcdf3::scan(path, options)?,
-        other => {
-            return Err(Error::UnknownFormat {
-                path: path.to_owned(),
-                reason: format!(
-                    "{other} files are not supported yet (only NetCDF4/HDF5 and NetCDF3)"
-                ),
-            })
-        }
+        Format::Grib => grib::scan(path, options)?,
     };
     if let Some((from, to)) = &options.url_prefix {
         output.store.map_urls(|u| rewrite_prefix(u, from, to));

@@ -37,6 +37,7 @@ use super::workers::{self, Job};
 /// as chunkref: PATH: reason), 2 for usage errors.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub(crate) struct ScanArgs {
     /// Files and directories to scan (directories recursively).
     #[arg(required = true, value_name = "INPUT")]
@@ -70,6 +71,13 @@ pub(crate) struct ScanArgs {
     /// Rewrite data urls that start with OLD to start with NEW (OLD may be a plain path).
     #[arg(long, value_name = "OLD=NEW", value_parser = parse_prefix)]
     url_prefix: Option<(String, String)>,
+
+    /// GRIB: when FILE.idx (a wgrib2/NOAA index) lies beside a GRIB file, take message
+    /// offsets, variables, levels and steps from it and read the sections of one message per
+    /// variable only. Each kind of line is checked against the message it was read with; a
+    /// kind that disagrees has all its messages read.
+    #[arg(long)]
+    grib_idx: bool,
 
     /// Give up on a file after this many seconds (its worker is stopped; the run goes on).
     #[arg(long, value_name = "SECONDS", default_value_t = 600)]
@@ -119,6 +127,8 @@ pub(crate) enum Destination {
 pub(crate) struct WorkerOptions {
     pub(crate) inline_threshold: u64,
     pub(crate) url_prefix: Option<(String, String)>,
+    #[serde(default)]
+    pub(crate) grib_idx: bool,
 }
 
 impl WorkerOptions {
@@ -126,6 +136,7 @@ impl WorkerOptions {
         ScanOptions {
             inline_threshold: self.inline_threshold,
             url_prefix: self.url_prefix.clone(),
+            grib_idx: self.grib_idx,
             ..ScanOptions::default()
         }
     }
@@ -205,7 +216,9 @@ fn collect_inputs(args: &ScanArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<FileRepo
         let mut found: Vec<PathBuf> = Vec::new();
         for entry in walkdir::WalkDir::new(input).follow_links(true) {
             match entry {
-                Ok(e) if e.file_type().is_file() && keep(e.path()) => found.push(e.into_path()),
+                Ok(e) if e.file_type().is_file() && keep(e.path()) && !is_sidecar(e.path()) => {
+                    found.push(e.into_path());
+                }
                 Ok(_) => {}
                 Err(e) => failures.push(FileReport {
                     input: e.path().unwrap_or(input).to_owned(),
@@ -218,6 +231,11 @@ fn collect_inputs(args: &ScanArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<FileRepo
         files.extend(found);
     }
     Ok((files, failures))
+}
+
+/// A GRIB index sidecar (`X.idx` beside `X`): part of its GRIB file, not an input of its own.
+fn is_sidecar(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "idx") && path.with_extension("").is_file()
 }
 
 /// Pairs each input with its destination, refusing two inputs that would write one store.
@@ -316,6 +334,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let options = WorkerOptions {
         inline_threshold: args.inline_threshold,
         url_prefix: args.url_prefix.clone(),
+        grib_idx: args.grib_idx,
     };
     let n_jobs = args
         .jobs

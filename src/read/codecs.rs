@@ -1,5 +1,5 @@
 //! Codecs chunkref adds to zarrs, one per file, registered at compile time: HDF5-exact
-//! `fletcher32` and a faster, HDF5-exact `shuffle`.
+//! `fletcher32`, a faster, HDF5-exact `shuffle`, and kerchunk's `grib`.
 //!
 //! zarrs finds Zarr V2 codecs only through `inventory` plugins collected at link time, so each
 //! codec here submits a `CodecPluginV2` (and the V3 twin that zarrs' V2-to-V3 conversion needs).
@@ -11,6 +11,7 @@
 //! This module must not know about reference stores or fetching; it only turns bytes into bytes.
 
 pub mod fletcher32;
+pub mod grib;
 pub mod shuffle;
 
 /// numcodecs ids whose zarrs implementation is replaced, and the private id ours is registered

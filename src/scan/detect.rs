@@ -88,7 +88,7 @@ pub fn detect(path: &Path) -> Result<Format> {
         reason: if head.is_empty() {
             "empty file".into()
         } else {
-            "not a NetCDF4/HDF5 or NetCDF3 file (no HDF5 signature at offset 0, 512, 1024, ..., no CDF magic)".into()
+            "not a NetCDF4/HDF5, NetCDF3 or GRIB file (no HDF5 signature at offset 0, 512, 1024, ..., no CDF or GRIB magic)".into()
         },
     })
 }
