@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Print the final benchmark table from bench_scan.py's and bench_read.py's JSON results.
 
-    python benches/report.py SCAN.json READ.json
+    python benches/report.py SCAN.json READ.json [GRIB.json]
+
+GRIB.json (bench_grib.py's) adds the GRIB rows: scan messages/s against kerchunk's scan_grib
+and decode MB/s per packing against ecCodes (no floor).
 
 Also checks the performance floors: scan >= 20x kerchunk,
 read >= 1x netCDF4 on 1 core and faster on 2.
@@ -37,6 +40,34 @@ def machine():
         load = "?"
     return (f"nproc {os.cpu_count()}, CPU {model}, RAM {mem}, {platform.system()} {platform.release()}; "
             f"load average at the end {load} (other work on the machine skews the figures)")
+
+
+def grib_rows(doc, w):
+    scan = doc["grib_scan"]
+    k = next(r for r in scan if r["tool"] == "kerchunk")
+    print("-" * w)
+    sub = (f" (kerchunk timed on the first {k['messages']} of {k['of_messages']})"
+           if k.get("subset") else "")
+    print(f"GRIB SCAN  {doc['messages']} messages, GFS-like 0.5-degree GRIB2{sub}")
+    print(f"  {'tool':<24} {'seconds':>8} {'messages/s':>12} {'vs kerchunk':>12}")
+    for r in scan:
+        label = "kerchunk scan_grib" if r["tool"] == "kerchunk" else \
+            "chunkref --grib-idx" if r["grib_idx"] else "chunkref"
+        print(f"  {label:<24} {r['seconds']:>8.3f} {r['messages_per_s']:>12.1f} "
+              f"{r['messages_per_s'] / k['messages_per_s']:>11.0f}x")
+    dec = [r for r in doc["grib_decode"] if not r.get("diagnostic")]
+    if dec:
+        print(f"GRIB DECODE  one {dec[0]['mb']:.1f} MB (float32) message per packing, "
+              f"best of {dec[0]['runs']}, 1 thread")
+        print(f"  {'packing':<34} {'chunkref MB/s':>13} {'ecCodes MB/s':>13} {'ratio':>7}")
+        same = {c["packing"]: c["n_differ"] == 0 for c in doc["grib_decode_compare"]}
+        for c in doc["grib_decode_compare"]:
+            rows = {r["tool"]: r for r in dec if r["packing"] == c["packing"]}
+            cr, e = rows["chunkref"], rows["ecCodes"]
+            print(f"  {c['packing']:<34} {cr['mb_per_s']:>13.0f} {e['mb_per_s']:>13.0f} "
+                  f"{cr['mb_per_s'] / e['mb_per_s']:>6.2f}x")
+        print(f"  values identical to ecCodes (float64 cast to float32): "
+              f"{'yes' if all(same.values()) else 'NO: ' + ', '.join(p for p, ok in same.items() if not ok)}")
 
 
 def main():
@@ -91,6 +122,8 @@ def main():
     if m1 or d1:
         print("  [diag] rows: scan with the stores written to tmpfs instead of disk; read with glibc")
         print("  malloc set never to return memory to the kernel (GLIBC_TUNABLES). Not headline figures.")
+    if len(sys.argv) > 3:
+        grib_rows(json.load(open(sys.argv[3])), w)
     print("-" * w)
     print("FLOORS (the performance targets)")
     checks = []

@@ -4,7 +4,10 @@
 #         over a corpus of ERA5-like NetCDF4 files (files/s and chunk refs/s);
 #   NetCDF3 scan: `chunkref scan` vs kerchunk NetCDF3ToZarr over classic files (files/s);
 #   read: a whole compressed float32 variable through chunkref (1 and 2 rayon threads) vs
-#         netCDF4-python (MB/s of decoded data), with checksums showing both read the same values.
+#         netCDF4-python (MB/s of decoded data), with checksums showing both read the same values;
+#   GRIB: `chunkref scan` (with and without --grib-idx) vs kerchunk scan_grib over a GFS-like
+#         GRIB2 file (messages/s), and decoding one ~1M-point message per packing through
+#         chunkref vs ecCodes (MB/s of float32), with the values compared.
 # The corpus is made once under bench-corpus/ (kept between runs). The floors: scan at least
 # 20x kerchunk's files/s; read at least as fast as netCDF4 on one core, faster on two.
 #
@@ -41,11 +44,14 @@ if [[ "$busy" == 1 ]]; then
     echo "bench.sh: warning: the machine is busy (load above half the cores); figures will be low and noisy" >&2
 fi
 
-step "build (release): chunkref and examples/bench_read"
-cargo build --release --bin chunkref --example bench_read
+step "build (release): chunkref, examples/bench_read and examples/bench_grib_decode"
+cargo build --release --bin chunkref --example bench_read --example bench_grib_decode
 
 step "corpus: $N_FILES files under bench-corpus/era5, bench-corpus/read/big.nc"
 "$PY" benches/make_corpus.py "$N_FILES" --out bench-corpus
+
+step "GRIB corpus: bench-corpus/grib/gfs_like.grib2 (+ .idx), bench-corpus/grib/decode/*.grib2"
+"$PY" benches/make_grib_corpus.py --out bench-corpus/grib
 
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/chunkref-bench.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT
@@ -62,5 +68,11 @@ step "read benchmark"
 "$PY" benches/bench_read.py --bench-read target/release/examples/bench_read \
     --file bench-corpus/read/big.nc --var t2m --runs "$RUNS" --threads 1,2 --json-out "$OUT/read.json"
 
+step "GRIB benchmark (scan vs kerchunk scan_grib, decode vs ecCodes)"
+"$PY" benches/bench_grib.py --chunkref target/release/chunkref \
+    --bench-decode target/release/examples/bench_grib_decode --corpus bench-corpus/grib \
+    --runs "$RUNS" --decode-runs "$(( RUNS > 10 ? RUNS : 10 ))" --kerchunk-seconds "$KERCHUNK_SECONDS" \
+    --json-out "$OUT/grib.json"
+
 echo
-"$PY" benches/report.py "$OUT/scan.json" "$OUT/read.json"
+"$PY" benches/report.py "$OUT/scan.json" "$OUT/read.json" "$OUT/grib.json"
