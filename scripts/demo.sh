@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the bundled fixtures: scan NetCDF4/HDF5 files into kerchunk reference stores,
+# The main job on the bundled fixtures: scan NetCDF4/HDF5 and GRIB files into kerchunk reference stores,
 # describe one, read values through it from the command line, then open it from Python with
 # fsspec + xarray (nothing of chunkref installed) and compare with the source file.
 set -euo pipefail
@@ -18,6 +18,8 @@ run "$chunkref" scan fixtures/ --include '*.nc' --include '*.h5' -o "$out/refs/"
 run "$chunkref" info "$out/refs/era5_small.nc.json"
 run "$chunkref" get "$out/refs/era5_small.nc.json" t2m --slice 0,::6,::9
 run "$chunkref" get "$out/refs/packed.nc.json" t2m_packed --slice 0,0:3,0:4 --decode
+run "$chunkref" scan fixtures/grib2_pl.grib2 -o "$out/grib2_pl.json"
+run "$chunkref" get "$out/grib2_pl.json" t --slice 0,0,::4,::6
 
 printf '\n$ python: xr.open_dataset("reference://", engine="zarr", ...) vs xr.open_dataset(file)\n'
 python - "$out/refs/era5_small.nc.json" fixtures/era5_small.nc <<'PY'

@@ -501,3 +501,48 @@ fn files_truncated_anywhere_fail_cleanly() {
         0
     );
 }
+
+#[test]
+fn grib_directories_skip_idx_sidecars_and_scan_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(fixture("grib2_pl.grib2"), data.join("pl.grib2")).unwrap();
+    std::fs::copy(fixture("grib2_pl.grib2.idx"), data.join("pl.grib2.idx")).unwrap();
+    std::fs::copy(fixture("grib1_sfc.grib1"), data.join("sfc.grib1")).unwrap();
+    let out = chunkref(dir.path(), &["scan", "data", "-o", "refs/", "--grib-idx"]);
+    assert!(out.status.success());
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("refs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["pl.grib2.json", "sfc.grib1.json"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("read the sections of 4 of 12 messages"),
+        "{err}"
+    );
+    // The GRIB1 file holds variables on two sets of steps: a group for the second.
+    assert!(err.contains("2 groups written (/, surface_instant)"), "{err}");
+    // `get` reads through the grib codec (values against ecCodes: tests/interop/test_grib.py).
+    let got = chunkref(
+        dir.path(),
+        &[
+            "get",
+            "refs/pl.grib2.json",
+            "t",
+            "--slice",
+            "0,0,0,0:3",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(got.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(
+        doc["dimensions"],
+        serde_json::json!(["step", "isobaricInhPa", "latitude", "longitude"])
+    );
+    assert_eq!(doc["shape"], serde_json::json!([1, 1, 1, 3]));
+}
