@@ -6,6 +6,7 @@
 // The doc comments of clap structs here are --help text, printed as written: no Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod combine;
 mod get;
 mod info;
 mod scan;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Turn NetCDF4/HDF5 and NetCDF3 archives into virtual Zarr datasets (kerchunk reference stores).
+/// Turn NetCDF4/HDF5, NetCDF3 and GRIB archives into virtual Zarr datasets (kerchunk reference stores).
 ///
 /// chunkref records where every chunk of every variable lies in your files (url, offset,
 /// length, codecs) without copying any data. Python opens the result with fsspec + xarray;
@@ -26,6 +27,9 @@ use clap::{Parser, Subcommand};
 ///   chunkref scan era5_20200101.nc -o era5.json     one file, one store
 ///
 ///   chunkref scan data/ -o refs/                    every file under data/, in parallel
+///
+///   chunkref combine refs/*.json --concat time --coord time=cf:time -o all.json
+///                                                   many stores into one, along time
 ///
 ///   chunkref info era5.json                         what a store holds, like ncdump -h
 ///
@@ -47,6 +51,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Scan(scan::ScanArgs),
+    Combine(combine::CombineArgs),
     Info(info::InfoArgs),
     Get(get::GetArgs),
     /// Internal: scan files named on stdin for a parent chunkref scan (one per line).
@@ -58,6 +63,7 @@ enum Command {
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Combine(args) => combine::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Worker(args) => workers::serve(&args),

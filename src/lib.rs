@@ -3,6 +3,7 @@
 //!
 //! The pipeline, one module per stage:
 //! - [`scan`]: one file in, one [`refs::RefStore`] out (where every chunk of every variable lies);
+//! - [`combine`]: many stores into one, concatenated along existing or new dimensions;
 //! - [`refs`]: the reference model and its kerchunk JSON serialisation;
 //! - [`read`]: lazy chunked arrays served from a store through zarrs;
 //! - [`io`]: the single place where a path or url becomes bytes.
@@ -35,6 +36,7 @@
 //! # Ok::<(), chunkref::Error>(())
 //! ```
 
+pub mod combine;
 pub mod error;
 pub mod grib;
 pub mod io;

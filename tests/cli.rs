@@ -524,7 +524,10 @@ fn grib_directories_skip_idx_sidecars_and_scan_with_them() {
         "{err}"
     );
     // The GRIB1 file holds variables on two sets of steps: a group for the second.
-    assert!(err.contains("2 groups written (/, surface_instant)"), "{err}");
+    assert!(
+        err.contains("2 groups written (/, surface_instant)"),
+        "{err}"
+    );
     // `get` reads through the grib codec (values against ecCodes: tests/interop/test_grib.py).
     let got = chunkref(
         dir.path(),

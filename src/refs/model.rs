@@ -292,6 +292,49 @@ impl ChunkManifest {
         (u != MISSING && u != INLINE).then_some(u)
     }
 
+    /// Makes chunk `n` what chunk `from` of `other` is (a range, a whole file, inline bytes
+    /// or missing), with `other`'s url indices mapped through `url_map`.
+    pub fn copy_chunk(&mut self, n: usize, other: &ChunkManifest, from: usize, url_map: &[u32]) {
+        match other.url[from] {
+            MISSING => self.set_missing(n),
+            INLINE => {
+                let bytes = other.inline[other.offset[from] as usize].clone();
+                self.set_inline(n, bytes);
+            }
+            u => self.set(
+                n,
+                url_map[u as usize],
+                other.offset[from],
+                other.length[from],
+            ),
+        }
+    }
+
+    /// Whether chunk `n` of `self` and chunk `m` of `other` are the same reference (same url
+    /// through the maps, range, or inline bytes).
+    #[must_use]
+    pub fn same_chunk(
+        &self,
+        n: usize,
+        map: &[u32],
+        other: &ChunkManifest,
+        m: usize,
+        other_map: &[u32],
+    ) -> bool {
+        match (self.url[n], other.url[m]) {
+            (MISSING, MISSING) => true,
+            (INLINE, INLINE) => {
+                self.inline[self.offset[n] as usize] == other.inline[other.offset[m] as usize]
+            }
+            (a, b) if a != MISSING && a != INLINE && b != MISSING && b != INLINE => {
+                map[a as usize] == other_map[b as usize]
+                    && self.offset[n] == other.offset[m]
+                    && self.length[n] == other.length[m]
+            }
+            _ => false,
+        }
+    }
+
     /// Replaces every url index `i` by `map[i]` (used when stores are merged).
     pub fn remap_urls(&mut self, map: &[u32]) {
         for u in &mut self.url {

@@ -1,0 +1,785 @@
+//! Combining reference stores: many inputs' references into one store, concatenated along
+//! existing or new dimensions (kerchunk's `MultiZarrToZarr`, checked).
+//!
+//! This module owns the combine semantics: coordinate values per input ([`CoordRule`]),
+//! ordering inputs by them, checking that what must agree does, and mapping each input's
+//! chunks to their place in the combined chunk grid. It reads only coordinate values (through
+//! [`crate::read`]) and never fetches data chunks otherwise; formats are `refs`' business.
+//!
+//! Rules (see the README's "Combine"):
+//! - inputs are ordered by their coordinate values along the concat dimensions (in the order
+//!   the dimensions are given), never by argument order;
+//! - along an existing dimension an input may hold several steps; every input but the last
+//!   along it must hold a whole number of chunks (Zarr V2 chunk grids are regular);
+//! - variables without a concat dimension (and those named identical) are taken once and
+//!   must be identical in every input that has them (metadata and references);
+//! - dtype, codecs, chunk shape, fill value, `scale_factor`, `add_offset` and the sizes of the
+//!   other dimensions must agree: a mismatch is an error naming both inputs;
+//! - two inputs at one coordinate position are an error; a position no input fills reads as
+//!   the fill value (a warning says how many);
+//! - attributes: the first input's win; keys whose values differ are named in a warning.
+
+pub mod cftime;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::read::Dataset;
+use crate::refs::{ArrayMeta, ArrayRefs, ChunkManifest, RefStore};
+
+use self::cftime::{Encoded, TimeUnits};
+
+/// Where the coordinate values of an input along a concat dimension come from.
+#[derive(Debug, Clone)]
+pub enum CoordRule {
+    /// The values of the variable named like the dimension (the default).
+    Data,
+    /// The values of a CF time variable, decoded with each input's own units and calendar and
+    /// encoded again in one set of units.
+    CfTime(String),
+    /// The first capture group (or the whole match) of a regular expression on the input's
+    /// name or url: one value per input.
+    Regex(regex::Regex),
+    /// A global attribute of the input: one value per input.
+    Attr(String),
+    /// The input's position among the arguments: one value per input.
+    Position,
+    /// The given values, one per input in argument order.
+    List(Vec<Value>),
+}
+
+impl CoordRule {
+    /// Parses `data`, `cf:VAR`, `regex:PATTERN`, `attr:NAME`, `position` or `list:a,b,c`.
+    ///
+    /// # Errors
+    /// An unknown rule or an invalid regular expression.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad =
+            |reason: String| Error::InvalidArgument(format!("coordinate rule {text:?}: {reason}"));
+        Ok(match text.split_once(':') {
+            None if text == "data" => Self::Data,
+            None if text == "position" => Self::Position,
+            Some(("cf", var)) if !var.is_empty() => Self::CfTime(var.to_owned()),
+            Some(("regex", re)) => {
+                Self::Regex(regex::Regex::new(re).map_err(|e| bad(e.to_string()))?)
+            }
+            Some(("attr", name)) if !name.is_empty() => Self::Attr(name.to_owned()),
+            Some(("list", items)) => Self::List(
+                items
+                    .split(',')
+                    .map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::from(s)))
+                    .collect(),
+            ),
+            _ => {
+                return Err(bad(
+                    "expected data, cf:VAR, regex:PATTERN, attr:NAME, position or list:a,b,..."
+                        .into(),
+                ))
+            }
+        })
+    }
+}
+
+/// How to combine.
+#[derive(Debug, Clone, Default)]
+pub struct CombineOptions {
+    /// Dimensions to concatenate along, outermost first (existing or new).
+    pub concat: Vec<String>,
+    /// Coordinate rules by dimension; a dimension without one uses [`CoordRule::Data`].
+    pub coords: BTreeMap<String, CoordRule>,
+    /// Variables to take once (checked identical) even if they have a concat dimension.
+    pub identical: Vec<String>,
+}
+
+impl CombineOptions {
+    /// Options concatenating along `dims`.
+    #[must_use]
+    pub fn along<S: Into<String>>(dims: impl IntoIterator<Item = S>) -> Self {
+        Self {
+            concat: dims.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the coordinate rule of `dim`.
+    #[must_use]
+    pub fn coord(mut self, dim: &str, rule: CoordRule) -> Self {
+        self.coords.insert(dim.to_owned(), rule);
+        self
+    }
+
+    /// Names variables to take once, checked identical.
+    #[must_use]
+    pub fn identical<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {
+        self.identical.extend(vars.into_iter().map(Into::into));
+        self
+    }
+}
+
+/// One store to combine, with the name (path or url) errors and regex rules use.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// The input's name.
+    pub name: String,
+    /// Its references.
+    pub store: RefStore,
+}
+
+/// The combined store, and what the combine noticed.
+#[derive(Debug, Clone)]
+pub struct CombineOutput {
+    /// The combined store.
+    pub store: RefStore,
+    /// Differing attributes, unfilled positions.
+    pub warnings: Vec<String>,
+}
+
+/// A coordinate value: an instant (CF time), a number or a label.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum Coord {
+    Time(i64),
+    Num(f64),
+    Text(String),
+}
+
+/// The coordinate values of every input along one concat dimension.
+struct DimCoords {
+    dim: String,
+    /// The array its combined values are written to (the dimension's name, or the CF time
+    /// variable's).
+    array_name: String,
+    /// Per input: its values (one for a new dimension).
+    values: Vec<Vec<Coord>>,
+    /// Whether some input has the dimension (else it is new).
+    exists: bool,
+    /// Sorted union of the values.
+    global: Vec<Coord>,
+    /// Per input: where its values start in `global`.
+    start: Vec<usize>,
+    /// The time units of the first input, for CF time.
+    time_units: Option<(TimeUnits, Option<String>)>,
+}
+
+fn combine_error(reason: String) -> Error {
+    Error::InvalidArgument(reason)
+}
+
+/// Combines `inputs` into one store.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the inputs concerned when coordinates cannot be found,
+/// overlap, or break the chunk grid, or when inputs disagree on what must agree.
+pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutput> {
+    if inputs.is_empty() {
+        return Err(combine_error("nothing to combine: no inputs".into()));
+    }
+    let mut dims = Vec::new();
+    for dim in &options.concat {
+        dims.push(dim_coords(
+            inputs,
+            dim,
+            options.coords.get(dim).unwrap_or(&CoordRule::Data),
+        )?);
+    }
+    // Inputs in coordinate order.
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
+    check_overlaps(inputs, &dims, &order)?;
+    let mut out = RefStore::new();
+    let url_maps: Vec<Vec<u32>> = inputs
+        .iter()
+        .map(|inp| inp.store.urls().iter().map(|u| out.intern_url(u)).collect())
+        .collect();
+    let mut warnings = Vec::new();
+    merge_groups(inputs, &order, &mut out, &mut warnings);
+    let names: BTreeSet<&String> = inputs.iter().flat_map(|i| i.store.arrays.keys()).collect();
+    let coord_names: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
+    let written: BTreeSet<String> = dims.iter().map(|d| d.array_name.clone()).collect();
+    let has_new_dim = dims.iter().any(|d| !d.exists);
+    for name in names {
+        if written.contains(name) {
+            continue; // written from the combined coordinate values below
+        }
+        let having: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| inputs[i].store.arrays.contains_key(name))
+            .collect();
+        let first = &inputs[having[0]].store.arrays[name];
+        let leaf = name.rsplit('/').next().unwrap_or(name);
+        let named_identical = options.identical.iter().any(|v| v == name || v == leaf);
+        let has_concat_dim = first
+            .meta
+            .dimensions
+            .iter()
+            .any(|d| coord_names.contains(d.as_str()));
+        let array = if named_identical || !has_concat_dim {
+            match identical_array(name, inputs, &having, &url_maps) {
+                // Differing across inputs with no concat dimension: along the new ones.
+                Err(_) if !named_identical && has_new_dim => {
+                    concat_array(name, inputs, &having, &dims, &url_maps, &mut warnings)?
+                }
+                other => other?,
+            }
+        } else {
+            concat_array(name, inputs, &having, &dims, &url_maps, &mut warnings)?
+        };
+        out.arrays.insert(name.clone(), array);
+    }
+    for d in &dims {
+        out.arrays
+            .insert(d.array_name.clone(), coord_array(d, inputs, &order)?);
+    }
+    out.add_parent_groups();
+    Ok(CombineOutput {
+        store: out,
+        warnings,
+    })
+}
+
+/// The coordinate values of every input along `dim`.
+fn dim_coords(inputs: &[Input], dim: &str, rule: &CoordRule) -> Result<DimCoords> {
+    let exists = inputs.iter().any(|i| {
+        i.store
+            .arrays
+            .values()
+            .any(|a| a.meta.dimensions.iter().any(|d| d == dim))
+    });
+    let mut values = Vec::with_capacity(inputs.len());
+    let mut units = Vec::with_capacity(inputs.len());
+    for (k, input) in inputs.iter().enumerate() {
+        let mut time_units = None;
+        let v = input_coords(input, k, dim, rule, &mut time_units).map_err(|reason| {
+            combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
+        })?;
+        values.push(v);
+        units.push(time_units);
+    }
+    let mut global: Vec<Coord> = values.iter().flatten().cloned().collect();
+    global.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    global.dedup();
+    let mut start = Vec::with_capacity(inputs.len());
+    for (k, v) in values.iter().enumerate() {
+        let p = global
+            .iter()
+            .position(|g| Some(g) == v.first())
+            .unwrap_or(0);
+        if global.get(p..p + v.len()) != Some(&v[..]) {
+            return Err(combine_error(format!(
+                "{}: its values along {dim} interleave with another input's or are not increasing",
+                inputs[k].name
+            )));
+        }
+        start.push(p);
+    }
+    // CF time is encoded in the units of the input that comes first.
+    let time_units = (0..inputs.len())
+        .min_by_key(|&k| start[k])
+        .and_then(|k| units[k].take());
+    let array_name = match rule {
+        CoordRule::CfTime(var) => var.clone(),
+        _ => dim.to_owned(),
+    };
+    Ok(DimCoords {
+        dim: dim.to_owned(),
+        array_name,
+        values,
+        exists,
+        global,
+        start,
+        time_units,
+    })
+}
+
+/// One input's values along `dim` under `rule`.
+fn input_coords(
+    input: &Input,
+    position: usize,
+    dim: &str,
+    rule: &CoordRule,
+    time_units: &mut Option<(TimeUnits, Option<String>)>,
+) -> std::result::Result<Vec<Coord>, String> {
+    match rule {
+        CoordRule::Data => Ok(read_values(input, dim)?
+            .into_iter()
+            .map(Coord::Num)
+            .collect()),
+        CoordRule::CfTime(var) => {
+            let array = input
+                .store
+                .arrays
+                .get(var)
+                .ok_or_else(|| format!("no variable {var}"))?;
+            let text = |k: &str| {
+                array
+                    .meta
+                    .attrs
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let units = text("units").ok_or_else(|| format!("{var} has no units attribute"))?;
+            let calendar = text("calendar");
+            let parsed = TimeUnits::parse(&units, calendar.as_deref())?;
+            let instants = read_values(input, var)?
+                .into_iter()
+                .map(|v| parsed.decode(v).map(Coord::Time))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            *time_units = Some((parsed, calendar));
+            Ok(instants)
+        }
+        CoordRule::Regex(re) => {
+            let caps = re
+                .captures(&input.name)
+                .ok_or_else(|| format!("{re} does not match the name"))?;
+            let text = caps
+                .get(1)
+                .or_else(|| caps.get(0))
+                .map_or("", |m| m.as_str());
+            Ok(vec![label(text)])
+        }
+        CoordRule::Attr(name) => {
+            let v = input
+                .store
+                .groups
+                .get("")
+                .and_then(|a| a.get(name))
+                .ok_or_else(|| format!("no global attribute {name}"))?;
+            Ok(vec![value_coord(v)])
+        }
+        CoordRule::Position => Ok(vec![Coord::Num(position as f64)]),
+        CoordRule::List(items) => items
+            .get(position)
+            .map(|v| vec![value_coord(v)])
+            .ok_or_else(|| format!("the list has {} values for more inputs", items.len())),
+    }
+    .and_then(|v| {
+        let _ = dim;
+        if v.is_empty() {
+            Err("no values".into())
+        } else {
+            Ok(v)
+        }
+    })
+}
+
+/// A label as a number when it reads as one.
+fn label(text: &str) -> Coord {
+    text.parse::<f64>()
+        .map_or_else(|_| Coord::Text(text.to_owned()), Coord::Num)
+}
+
+fn value_coord(v: &Value) -> Coord {
+    match v {
+        Value::Number(n) => Coord::Num(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => label(s),
+        other => Coord::Text(other.to_string()),
+    }
+}
+
+/// The values of variable `var` of an input, as f64 (read through the reader: inline or
+/// referenced).
+fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String> {
+    let ds = Dataset::from_store(input.store.clone());
+    let v = ds.variable(var).map_err(|e| e.to_string())?;
+    let unsigned = v.meta().dtype.contains('u');
+    let full: Vec<std::ops::Range<u64>> = v.shape().iter().map(|&n| 0..n).collect();
+    let values = v
+        .read_dyn(&full)
+        .map_err(|e| e.to_string())?
+        .to_f64(unsigned)
+        .ok_or_else(|| format!("{var} is not numeric"))?;
+    Ok(values.iter().copied().collect())
+}
+
+/// Errors when two inputs claim one coordinate position.
+fn check_overlaps(inputs: &[Input], dims: &[DimCoords], order: &[usize]) -> Result<()> {
+    if dims.is_empty() {
+        return Ok(()); // a merge: inputs hold different variables of one grid
+    }
+    let mut seen: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
+    for &i in order {
+        let mut cells = vec![Vec::new()];
+        for d in dims {
+            let n = d.values[i].len();
+            cells = cells
+                .into_iter()
+                .flat_map(|c| (0..n).map(move |j| [c.clone(), vec![d.start[i] + j]].concat()))
+                .collect();
+        }
+        for cell in cells {
+            if let Some(&other) = seen.get(&cell) {
+                let at: Vec<String> = dims
+                    .iter()
+                    .zip(&cell)
+                    .map(|(d, &p)| format!("{}={}", d.dim, show(&d.global[p])))
+                    .collect();
+                return Err(combine_error(format!(
+                    "{} and {} both hold {}: duplicate or overlapping coordinate values",
+                    inputs[other].name,
+                    inputs[i].name,
+                    at.join(", ")
+                )));
+            }
+            seen.insert(cell, i);
+        }
+    }
+    Ok(())
+}
+
+fn show(c: &Coord) -> String {
+    match c {
+        Coord::Time(ns) => format!("{ns} ns since 1970"),
+        Coord::Num(x) => x.to_string(),
+        Coord::Text(s) => s.clone(),
+    }
+}
+
+/// Group attributes: the first input's, differing values named in a warning.
+fn merge_groups(inputs: &[Input], order: &[usize], out: &mut RefStore, warnings: &mut Vec<String>) {
+    for &i in order {
+        for (path, attrs) in &inputs[i].store.groups {
+            let have = out.groups.entry(path.clone()).or_default();
+            for (k, v) in attrs {
+                match have.get(k) {
+                    None => {
+                        have.insert(k.clone(), v.clone());
+                    }
+                    Some(first) if first != v => warnings.push(format!(
+                        "group /{path}: attribute {k} differs in {} ({v}); the first input's ({first}) is kept",
+                        inputs[i].name
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// What must agree between two inputs' versions of one array.
+fn agreement(
+    name: &str,
+    a: (&str, &ArrayMeta),
+    b: (&str, &ArrayMeta),
+    concat: &BTreeSet<&str>,
+) -> Result<()> {
+    let (an, am) = a;
+    let (bn, bm) = b;
+    let differ = |what: &str, x: String, y: String| -> Result<()> {
+        if x == y {
+            Ok(())
+        } else {
+            Err(combine_error(format!(
+                "{name}: {an} and {bn} differ in {what}: {x} vs {y}"
+            )))
+        }
+    };
+    differ("dtype", am.dtype.clone(), bm.dtype.clone())?;
+    differ(
+        "codecs",
+        format!("{:?} {:?}", am.filters, am.compressor),
+        format!("{:?} {:?}", bm.filters, bm.compressor),
+    )?;
+    differ(
+        "fill value",
+        am.fill_value.to_string(),
+        bm.fill_value.to_string(),
+    )?;
+    differ(
+        "dimensions",
+        am.dimensions.join(","),
+        bm.dimensions.join(","),
+    )?;
+    differ(
+        "chunk shape",
+        format!("{:?}", am.chunks),
+        format!("{:?}", bm.chunks),
+    )?;
+    for key in [
+        "scale_factor",
+        "add_offset",
+        "_FillValue",
+        "missing_value",
+        "units",
+    ] {
+        let show = |m: &ArrayMeta| {
+            m.attrs
+                .get(key)
+                .map_or_else(|| "none".to_owned(), Value::to_string)
+        };
+        differ(key, show(am), show(bm))?;
+    }
+    for (k, (x, y)) in am.shape.iter().zip(&bm.shape).enumerate() {
+        if !concat.contains(am.dimensions[k].as_str()) {
+            differ(
+                &format!("the size of {}", am.dimensions[k]),
+                x.to_string(),
+                y.to_string(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// An array taken once: the first input's, checked identical in the others.
+fn identical_array(
+    name: &str,
+    inputs: &[Input],
+    having: &[usize],
+    url_maps: &[Vec<u32>],
+) -> Result<ArrayRefs> {
+    let first = having[0];
+    let a = &inputs[first].store.arrays[name];
+    for &i in &having[1..] {
+        let b = &inputs[i].store.arrays[name];
+        agreement(
+            name,
+            (&inputs[first].name, &a.meta),
+            (&inputs[i].name, &b.meta),
+            &BTreeSet::new(),
+        )?;
+        let same_shape = a.meta.shape == b.meta.shape;
+        let differing = (0..a.chunks.len()).find(|&n| {
+            !same_shape
+                || !a
+                    .chunks
+                    .same_chunk(n, &url_maps[first], &b.chunks, n, &url_maps[i])
+        });
+        // Different references may still hold the same values (a coordinate in every file).
+        let differing = differing.filter(|_| !same_small_values(name, &inputs[first], &inputs[i]));
+        if let Some(n) = differing {
+            return Err(combine_error(format!(
+                "{name}: taken once (it has no concat dimension, or was named identical) but {} and {} differ (chunk {}); name a concat dimension it has, or leave it out of --identical",
+                inputs[first].name,
+                inputs[i].name,
+                a.chunks.key(n)
+            )));
+        }
+    }
+    let mut chunks = ChunkManifest::new(a.chunks.grid()).map_err(combine_error)?;
+    for n in 0..a.chunks.len() {
+        chunks.copy_chunk(n, &a.chunks, n, &url_maps[first]);
+    }
+    Ok(ArrayRefs {
+        meta: a.meta.clone(),
+        chunks,
+    })
+}
+
+/// Arrays at most this large (decoded) are compared by value when their references differ.
+const MAX_COMPARED_BYTES: u64 = 16 << 20;
+
+/// Whether `name` holds the same values in two inputs (NaN equal to NaN), for small numeric
+/// arrays; `false` when they differ or cannot be compared.
+fn same_small_values(name: &str, a: &Input, b: &Input) -> bool {
+    let meta = &a.store.arrays[name].meta;
+    let bytes = meta.shape.iter().product::<u64>() * meta.item_size().unwrap_or(8) as u64;
+    if bytes > MAX_COMPARED_BYTES {
+        return false;
+    }
+    match (read_values(a, name), read_values(b, name)) {
+        (Ok(x), Ok(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(&y)
+                    .all(|(p, q)| p.total_cmp(q).is_eq() || (p.is_nan() && q.is_nan()))
+        }
+        _ => false,
+    }
+}
+
+/// An array concatenated along the concat dimensions.
+fn concat_array(
+    name: &str,
+    inputs: &[Input],
+    having: &[usize],
+    dims: &[DimCoords],
+    url_maps: &[Vec<u32>],
+    warnings: &mut Vec<String>,
+) -> Result<ArrayRefs> {
+    let first = having[0];
+    let base = &inputs[first].store.arrays[name].meta;
+    let concat: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
+    let new_dims: Vec<&DimCoords> = dims
+        .iter()
+        .filter(|d| !base.dimensions.contains(&d.dim))
+        .collect();
+    let mut meta = base.clone();
+    meta.dimensions = new_dims
+        .iter()
+        .map(|d| d.dim.clone())
+        .chain(base.dimensions.iter().cloned())
+        .collect();
+    meta.shape = new_dims
+        .iter()
+        .map(|d| d.global.len() as u64)
+        .chain(base.shape.iter().copied())
+        .collect();
+    meta.chunks = new_dims
+        .iter()
+        .map(|_| 1)
+        .chain(base.chunks.iter().copied())
+        .collect();
+    for d in dims.iter().filter(|d| base.dimensions.contains(&d.dim)) {
+        let k = base
+            .dimensions
+            .iter()
+            .position(|x| x == &d.dim)
+            .unwrap_or(0)
+            + new_dims.len();
+        meta.shape[k] = d.global.len() as u64;
+    }
+    let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
+    for &i in having {
+        let b = &inputs[i].store.arrays[name];
+        agreement(
+            name,
+            (&inputs[first].name, base),
+            (&inputs[i].name, &b.meta),
+            &concat,
+        )?;
+        let offset = chunk_offsets(name, &inputs[i].name, b, dims, i, &new_dims)?;
+        for n in 0..b.chunks.len() {
+            let pos: Vec<u64> = b.chunks.position(n);
+            let out_pos: Vec<u64> = offset
+                .iter()
+                .zip(new_dims.iter().map(|_| 0).chain(pos))
+                .map(|(o, p)| o + p)
+                .collect();
+            let Some(m) = chunks.linear(&out_pos) else {
+                return Err(combine_error(format!(
+                    "{name}: {}: chunk {} falls outside the combined grid",
+                    inputs[i].name,
+                    b.chunks.key(n)
+                )));
+            };
+            chunks.copy_chunk(m, &b.chunks, n, &url_maps[i]);
+        }
+    }
+    let missing = inputs.len() - having.len();
+    if missing > 0 {
+        warnings.push(format!(
+            "{name}: {missing} of {} inputs do not have it; their part reads as the fill value",
+            inputs.len()
+        ));
+    }
+    Ok(ArrayRefs { meta, chunks })
+}
+
+/// Where input `i`'s chunk grid starts in the combined grid, per output dimension; checks
+/// that its block along each existing concat dimension sits on chunk boundaries.
+fn chunk_offsets(
+    name: &str,
+    input: &str,
+    array: &ArrayRefs,
+    dims: &[DimCoords],
+    i: usize,
+    new_dims: &[&DimCoords],
+) -> Result<Vec<u64>> {
+    let mut offset: Vec<u64> = new_dims.iter().map(|d| d.start[i] as u64).collect();
+    for (k, dim) in array.meta.dimensions.iter().enumerate() {
+        let Some(d) = dims.iter().find(|d| &d.dim == dim) else {
+            offset.push(0);
+            continue;
+        };
+        let chunk = array.meta.chunks[k].max(1);
+        let (start, len) = (d.start[i] as u64, array.meta.shape[k]);
+        if len != d.values[i].len() as u64 {
+            return Err(combine_error(format!(
+                "{name}: {input}: {len} steps along {dim} but {} coordinate values",
+                d.values[i].len()
+            )));
+        }
+        let end = start + len;
+        if start % chunk != 0 || (end % chunk != 0 && end != d.global.len() as u64) {
+            return Err(combine_error(format!(
+                "{name}: {input} holds {len} steps along {dim} starting at step {start}, with chunks of {chunk}: a partial chunk would fall inside the combined array, which a Zarr V2 chunk grid cannot express. Rechunk the inputs to a whole number of chunks along {dim} (every input but the last), or combine with chunks of 1 along {dim}"
+            )));
+        }
+        offset.push(start / chunk);
+    }
+    Ok(offset)
+}
+
+/// The combined coordinate array of a concat dimension (stored inline).
+fn coord_array(d: &DimCoords, inputs: &[Input], order: &[usize]) -> Result<ArrayRefs> {
+    let source = order
+        .iter()
+        .find_map(|&i| inputs[i].store.arrays.get(&d.array_name))
+        .map(|a| a.meta.clone());
+    let mut attrs = source.as_ref().map(|m| m.attrs.clone()).unwrap_or_default();
+    let (dtype, bytes): (String, Vec<u8>) = if let Some((units, calendar)) = &d.time_units {
+        let instants: Vec<i64> = d
+            .global
+            .iter()
+            .map(|c| if let Coord::Time(t) = c { *t } else { 0 })
+            .collect();
+        let (dtype, bytes, units_text) = match cftime::encode(&instants, units) {
+            Encoded::Ints(v, u) => ("<i8", v.iter().flat_map(|x| x.to_le_bytes()).collect(), u),
+            Encoded::Floats(v, u) => ("<f8", v.iter().flat_map(|x| x.to_le_bytes()).collect(), u),
+        };
+        attrs.insert("units".into(), json!(units_text));
+        if let Some(c) = calendar {
+            attrs.insert("calendar".into(), json!(c));
+        }
+        (dtype.to_owned(), bytes)
+    } else if d.global.iter().all(|c| matches!(c, Coord::Num(_))) {
+        let nums: Vec<f64> = d
+            .global
+            .iter()
+            .map(|c| if let Coord::Num(x) = c { *x } else { 0.0 })
+            .collect();
+        let float_source = source.as_ref().is_some_and(|m| m.dtype.contains('f'));
+        if !float_source && nums.iter().all(|x| x.fract() == 0.0) {
+            (
+                "<i8".into(),
+                nums.iter()
+                    .flat_map(|&x| (x as i64).to_le_bytes())
+                    .collect(),
+            )
+        } else if source.as_ref().is_some_and(|m| m.dtype == "<f4") {
+            (
+                "<f4".into(),
+                nums.iter()
+                    .flat_map(|&x| (x as f32).to_le_bytes())
+                    .collect(),
+            )
+        } else {
+            (
+                "<f8".into(),
+                nums.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            )
+        }
+    } else {
+        let texts: Vec<String> = d.global.iter().map(show).collect();
+        let width = texts
+            .iter()
+            .map(|t| t.chars().count())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let mut bytes = Vec::new();
+        for t in &texts {
+            let mut chars: Vec<u32> = t.chars().map(u32::from).collect();
+            chars.resize(width, 0);
+            bytes.extend(chars.iter().flat_map(|c| c.to_le_bytes()));
+        }
+        (format!("<U{width}"), bytes)
+    };
+    let n = d.global.len() as u64;
+    let meta = ArrayMeta {
+        shape: vec![n],
+        chunks: vec![n],
+        dtype,
+        fill_value: Value::Null,
+        filters: vec![],
+        compressor: None,
+        dimensions: vec![d.dim.clone()],
+        attrs,
+    };
+    let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
+    chunks.set_inline(0, bytes);
+    Ok(ArrayRefs { meta, chunks })
+}

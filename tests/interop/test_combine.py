@@ -1,0 +1,181 @@
+"""`chunkref combine` against xarray's ``open_mfdataset`` on the source files.
+
+The inputs are small NetCDF4 files made here with netCDF4-python (daily files whose time
+units differ, ensemble members x months, two files with different variables of one grid),
+scanned with ``chunkref scan`` and combined with ``chunkref combine``. The combined store,
+opened with fsspec "reference://" + zarr + xarray, must equal
+``xr.open_mfdataset(files, combine="nested", concat_dim=...)`` (computed with the same
+``xr.combine_nested`` without dask) (values, coordinates decoded to
+the same datetimes, dims); ``chunkref get`` on it must give the same values. Bad combinations
+must fail with a message naming the inputs, writing nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import warnings
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import pytest
+import xarray as xr
+
+from test_interop import chunkref_command
+
+LAT, LON = 5, 8
+
+
+def make_file(path: Path, start_hour_units: str, hours: list[float], seed: int, var: str = "t2m",
+              chunk_time: int = 1, dtype: str = "f4") -> None:
+    rng = np.random.default_rng(seed)
+    with netCDF4.Dataset(path, "w") as nc:
+        nc.createDimension("time", None)
+        nc.createDimension("lat", LAT)
+        nc.createDimension("lon", LON)
+        t = nc.createVariable("time", "f8", ("time",))
+        t.units = start_hour_units
+        t.calendar = "standard"
+        t[:] = hours
+        lat = nc.createVariable("lat", "f4", ("lat",))
+        lat[:] = np.linspace(-40, 40, LAT)
+        lon = nc.createVariable("lon", "f4", ("lon",))
+        lon[:] = np.linspace(0, 315, LON)
+        v = nc.createVariable(var, dtype, ("time", "lat", "lon"), zlib=True, chunksizes=(chunk_time, LAT, LON))
+        v.units = "K"
+        v[:] = (rng.normal(280, 5, (len(hours), LAT, LON))).astype(dtype)
+        nc.title = "combine test"
+
+
+def scan(paths: list[Path], out: Path) -> list[Path]:
+    proc = subprocess.run(chunkref_command() + ["scan", *map(str, paths), "-o", f"{out}/"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [out / f"{p.name}.json" for p in paths]
+
+
+def combine(stores: list[Path], out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(chunkref_command() + ["combine", *map(str, stores), "-o", str(out), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def open_store(path: Path) -> xr.Dataset:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return xr.open_dataset(
+            "reference://", engine="zarr",
+            backend_kwargs={"storage_options": {"fo": str(path), "remote_protocol": "file"},
+                            "consolidated": True, "zarr_format": 2},
+        ).load()
+
+
+def get_npy(store: Path, var: str) -> np.ndarray:
+    proc = subprocess.run(chunkref_command() + ["get", str(store), var, "--format", "npy"],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    return np.load(io.BytesIO(proc.stdout))
+
+
+def mfdataset(paths, concat_dim):
+    """``xr.open_mfdataset(paths, combine="nested", concat_dim=...)`` without dask: the same
+    ``combine_nested`` over the files opened one by one."""
+    def opened(p):
+        return [opened(q) for q in p] if isinstance(p, list) else xr.open_dataset(p).load()
+    return xr.combine_nested(opened(paths), concat_dim=concat_dim, data_vars="all",
+                             coords="different", compat="no_conflicts", join="outer")
+
+
+def assert_same(ours: xr.Dataset, theirs: xr.Dataset) -> None:
+    assert set(ours.data_vars) == set(theirs.data_vars)
+    assert dict(ours.sizes) == dict(theirs.sizes)
+    for name in list(theirs.data_vars) + list(theirs.coords):
+        a, e = ours[name], theirs[name]
+        assert a.dims == e.dims, f"{name}: dims {a.dims} != {e.dims}"
+        np.testing.assert_array_equal(a.values, e.values, err_msg=name)
+        assert a.dtype == e.dtype, f"{name}: dtype {a.dtype} != {e.dtype}"
+
+
+@pytest.fixture()
+def daily(tmp_path):
+    """Three daily files, each with units "hours since <that day>", given out of order."""
+    files = []
+    for day in (3, 1, 2):
+        p = tmp_path / f"era5_2020010{day}.nc"
+        make_file(p, f"hours since 2020-01-0{day} 00:00:00", [0, 6, 12, 18], seed=day)
+        files.append(p)
+    return files
+
+
+def test_time_concat_with_differing_units_equals_open_mfdataset(tmp_path, daily):
+    stores = scan(daily, tmp_path / "refs")
+    out = tmp_path / "era5.json"
+    proc = combine(stores, out, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode == 0, proc.stderr
+    ours = open_store(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = mfdataset(sorted(daily), concat_dim="time")
+    assert_same(ours, theirs)
+    assert ours.time.values[0] == np.datetime64("2020-01-01T00:00")
+    assert (np.diff(ours.time.values) == np.timedelta64(6, "h")).all()
+    np.testing.assert_array_equal(get_npy(out, "t2m"), theirs.t2m.values)
+    # Integer hours since the first day: the re-encoded units keep integers.
+    time_attrs = ours.time.encoding
+    assert time_attrs["units"].startswith("hours since 2020-01-01"), time_attrs
+    assert np.issubdtype(time_attrs["dtype"], np.integer), time_attrs
+
+
+def test_member_by_time_ensemble_equals_open_mfdataset(tmp_path):
+    files = {}
+    for member in (2, 1):
+        for month in (2, 1):
+            p = tmp_path / f"tas_member{member:02d}_2020-{month:02d}.nc"
+            make_file(p, f"days since 2020-{month:02d}-01", [0, 1, 2], seed=member * 10 + month, var="tas")
+            files[(member, month)] = p
+    stores = scan(list(files.values()), tmp_path / "refs")
+    out = tmp_path / "ens.json"
+    proc = combine(stores, out, "--concat", "member,time", "--coord", r"member=regex:member(\d+)",
+                   "--coord", "time=cf:time", "--identical", "lat,lon")
+    assert proc.returncode == 0, proc.stderr
+    ours = open_store(out)
+    nested = [[files[(m, mo)] for mo in (1, 2)] for m in (1, 2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = mfdataset(nested, concat_dim=["member", "time"])
+    theirs = theirs.assign_coords(member=np.array([1, 2]))
+    assert_same(ours, theirs)
+    assert ours.tas.dims == ("member", "time", "lat", "lon")
+
+
+def test_merge_of_different_variables(tmp_path):
+    a, b = tmp_path / "a.nc", tmp_path / "b.nc"
+    make_file(a, "hours since 2020-01-01", [0, 6], seed=1, var="t2m")
+    make_file(b, "hours since 2020-01-01", [0, 6], seed=2, var="d2m")
+    stores = scan([a, b], tmp_path / "refs")
+    out = tmp_path / "merged.json"
+    proc = combine(stores, out)
+    assert proc.returncode == 0, proc.stderr
+    ours = open_store(out)
+    theirs = xr.merge([xr.open_dataset(a), xr.open_dataset(b)]).load()
+    assert_same(ours, theirs)
+
+
+def test_mismatches_and_overlaps_fail_naming_the_inputs(tmp_path):
+    a, b, c, d = (tmp_path / f"{x}.nc" for x in "abcd")
+    make_file(a, "hours since 2020-01-01", [0, 6], seed=1)
+    make_file(b, "hours since 2020-01-02", [0, 6], seed=2, dtype="f8")
+    make_file(c, "hours since 2020-01-01 06:00", [0, 6], seed=3)  # overlaps a at 06:00
+    make_file(d, "hours since 2020-01-03", [0, 6, 12], seed=4, chunk_time=2)
+    sa, sb, sc, sd = scan([a, b, c, d], tmp_path / "refs")
+    out = tmp_path / "bad.json"
+    proc = combine([sa, sb], out, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode != 0 and "dtype" in proc.stderr and "a.nc" in proc.stderr and "b.nc" in proc.stderr, proc.stderr
+    proc = combine([sa, sc], out, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode != 0 and "overlapping" in proc.stderr, proc.stderr
+    # d (3 steps in chunks of 2) first along time, then a: a partial chunk in the middle.
+    make_file(a, "hours since 2020-01-05", [0, 6], seed=1, chunk_time=2)
+    (sa,) = scan([a], tmp_path / "refs")
+    proc = combine([sd, sa], out, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode != 0 and "partial chunk" in proc.stderr, proc.stderr
+    assert not out.exists()
