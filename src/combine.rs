@@ -40,7 +40,8 @@ pub enum CoordRule {
     /// encoded again in one set of units.
     CfTime(String),
     /// The first capture group (or the whole match) of a regular expression on the input's
-    /// name or url: one value per input.
+    /// name or url: one value per input. (This and the other per-input rules below give way
+    /// to the data of an input that already has the coordinate, such as a store appended to.)
     Regex(regex::Regex),
     /// A global attribute of the input: one value per input.
     Attr(String),
@@ -188,10 +189,17 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
     order.sort_by_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
     check_overlaps(inputs, &dims, &order)?;
     let mut out = RefStore::new();
-    let url_maps: Vec<Vec<u32>> = inputs
-        .iter()
-        .map(|inp| inp.store.urls().iter().map(|u| out.intern_url(u)).collect())
-        .collect();
+    // Urls in coordinate order: the same store whatever order the inputs were given in, and
+    // whether they were combined at once or appended.
+    let mut url_maps: Vec<Vec<u32>> = vec![Vec::new(); inputs.len()];
+    for &i in &order {
+        url_maps[i] = inputs[i]
+            .store
+            .urls()
+            .iter()
+            .map(|u| out.intern_url(u))
+            .collect();
+    }
     let mut warnings = Vec::new();
     merge_groups(inputs, &order, &mut out, &mut warnings);
     let names: BTreeSet<&String> = inputs.iter().flat_map(|i| i.store.arrays.keys()).collect();
@@ -237,6 +245,31 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
         store: out,
         warnings,
     })
+}
+
+/// Whether `input` is already part of `existing` (a store made by an earlier combine): every
+/// coordinate value it has along the concat dimensions is one `existing` has.
+///
+/// # Errors
+/// As [`combine`], when coordinates cannot be found.
+pub fn already_in(existing: &Input, input: &Input, options: &CombineOptions) -> Result<bool> {
+    if options.concat.is_empty() {
+        return Ok(false);
+    }
+    for dim in &options.concat {
+        let rule = options.coords.get(dim).unwrap_or(&CoordRule::Data);
+        let (mut a, mut b) = (None, None);
+        let have = input_coords(existing, 0, dim, rule, &mut a).map_err(|reason| {
+            combine_error(format!("{}: coordinate {dim}: {reason}", existing.name))
+        })?;
+        let new = input_coords(input, 1, dim, rule, &mut b).map_err(|reason| {
+            combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
+        })?;
+        if !new.iter().all(|v| have.contains(v)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The coordinate values of every input along `dim`.
@@ -301,6 +334,21 @@ fn input_coords(
     rule: &CoordRule,
     time_units: &mut Option<(TimeUnits, Option<String>)>,
 ) -> std::result::Result<Vec<Coord>, String> {
+    // An input that already has the coordinate (a store made by an earlier combine) gives
+    // its values, whatever rule made them.
+    let has_coord = input
+        .store
+        .arrays
+        .get(dim)
+        .is_some_and(|a| a.meta.dimensions == [dim]);
+    let rule = match rule {
+        CoordRule::Regex(_) | CoordRule::Attr(_) | CoordRule::Position | CoordRule::List(_)
+            if has_coord =>
+        {
+            &CoordRule::Data
+        }
+        other => other,
+    };
     match rule {
         CoordRule::Data => Ok(read_values(input, dim)?
             .into_iter()
@@ -591,6 +639,11 @@ fn same_small_values(name: &str, a: &Input, b: &Input) -> bool {
 }
 
 /// An array concatenated along the concat dimensions.
+///
+/// Its dimensions are the concat dimensions no input's version has (prepended, in concat
+/// order, with chunks of 1), then the first input's. An input whose version lacks a concat
+/// dimension that others have (a store made by an earlier combine holds `member`, a new file
+/// does not) counts as one step along it.
 fn concat_array(
     name: &str,
     inputs: &[Input],
@@ -601,52 +654,51 @@ fn concat_array(
 ) -> Result<ArrayRefs> {
     let first = having[0];
     let base = &inputs[first].store.arrays[name].meta;
-    let concat: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
-    let new_dims: Vec<&DimCoords> = dims
+    let in_some: BTreeSet<&str> = having
         .iter()
-        .filter(|d| !base.dimensions.contains(&d.dim))
+        .flat_map(|&i| {
+            inputs[i].store.arrays[name]
+                .meta
+                .dimensions
+                .iter()
+                .map(String::as_str)
+        })
         .collect();
-    let mut meta = base.clone();
-    meta.dimensions = new_dims
+    let out_dims: Vec<String> = dims
         .iter()
+        .filter(|d| !in_some.contains(d.dim.as_str()))
         .map(|d| d.dim.clone())
         .chain(base.dimensions.iter().cloned())
         .collect();
-    meta.shape = new_dims
-        .iter()
-        .map(|d| d.global.len() as u64)
-        .chain(base.shape.iter().copied())
-        .collect();
-    meta.chunks = new_dims
-        .iter()
-        .map(|_| 1)
-        .chain(base.chunks.iter().copied())
-        .collect();
-    for d in dims.iter().filter(|d| base.dimensions.contains(&d.dim)) {
-        let k = base
-            .dimensions
-            .iter()
-            .position(|x| x == &d.dim)
-            .unwrap_or(0)
-            + new_dims.len();
-        meta.shape[k] = d.global.len() as u64;
+    let concat: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
+    let expanded_base = expand(name, &inputs[first].name, base, &out_dims, &concat)?;
+    let mut meta = expanded_base.clone();
+    for (k, dim) in out_dims.iter().enumerate() {
+        if let Some(d) = dims.iter().find(|d| &d.dim == dim) {
+            meta.shape[k] = d.global.len() as u64;
+        }
     }
     let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
     for &i in having {
         let b = &inputs[i].store.arrays[name];
+        let expanded = expand(name, &inputs[i].name, &b.meta, &out_dims, &concat)?;
         agreement(
             name,
-            (&inputs[first].name, base),
-            (&inputs[i].name, &b.meta),
+            (&inputs[first].name, &expanded_base),
+            (&inputs[i].name, &expanded),
             &concat,
         )?;
-        let offset = chunk_offsets(name, &inputs[i].name, b, dims, i, &new_dims)?;
+        let offset = chunk_offsets(name, &inputs[i].name, &expanded, dims, i)?;
+        let present: Vec<bool> = out_dims
+            .iter()
+            .map(|d| b.meta.dimensions.contains(d))
+            .collect();
         for n in 0..b.chunks.len() {
-            let pos: Vec<u64> = b.chunks.position(n);
+            let mut pos = b.chunks.position(n).into_iter();
             let out_pos: Vec<u64> = offset
                 .iter()
-                .zip(new_dims.iter().map(|_| 0).chain(pos))
-                .map(|(o, p)| o + p)
+                .zip(&present)
+                .map(|(o, &has)| o + if has { pos.next().unwrap_or(0) } else { 0 })
                 .collect();
             let Some(m) = chunks.linear(&out_pos) else {
                 return Err(combine_error(format!(
@@ -668,24 +720,65 @@ fn concat_array(
     Ok(ArrayRefs { meta, chunks })
 }
 
+/// An input's version of an array over `out_dims`: a concat dimension it lacks is one step
+/// (chunk 1); any other difference in dimensions is an error.
+fn expand(
+    name: &str,
+    input: &str,
+    meta: &ArrayMeta,
+    out_dims: &[String],
+    concat: &BTreeSet<&str>,
+) -> Result<ArrayMeta> {
+    let kept: Vec<&String> = out_dims
+        .iter()
+        .filter(|d| meta.dimensions.contains(d))
+        .collect();
+    let lacking_ok = out_dims
+        .iter()
+        .all(|d| meta.dimensions.contains(d) || concat.contains(d.as_str()));
+    if kept.len() != meta.dimensions.len()
+        || !kept.iter().zip(&meta.dimensions).all(|(a, b)| *a == b)
+        || !lacking_ok
+    {
+        return Err(combine_error(format!(
+            "{name}: {input} has dimensions ({}) where the combined array has ({})",
+            meta.dimensions.join(", "),
+            out_dims.join(", ")
+        )));
+    }
+    let mut out = meta.clone();
+    out.dimensions = out_dims.to_vec();
+    out.shape.clear();
+    out.chunks.clear();
+    for d in out_dims {
+        let (size, chunk) = meta
+            .dimensions
+            .iter()
+            .position(|x| x == d)
+            .map_or((1, 1), |k| (meta.shape[k], meta.chunks[k]));
+        out.shape.push(size);
+        out.chunks.push(chunk);
+    }
+    Ok(out)
+}
+
 /// Where input `i`'s chunk grid starts in the combined grid, per output dimension; checks
-/// that its block along each existing concat dimension sits on chunk boundaries.
+/// that its block along each concat dimension sits on chunk boundaries.
 fn chunk_offsets(
     name: &str,
     input: &str,
-    array: &ArrayRefs,
+    expanded: &ArrayMeta,
     dims: &[DimCoords],
     i: usize,
-    new_dims: &[&DimCoords],
 ) -> Result<Vec<u64>> {
-    let mut offset: Vec<u64> = new_dims.iter().map(|d| d.start[i] as u64).collect();
-    for (k, dim) in array.meta.dimensions.iter().enumerate() {
+    let mut offset = Vec::with_capacity(expanded.dimensions.len());
+    for (k, dim) in expanded.dimensions.iter().enumerate() {
         let Some(d) = dims.iter().find(|d| &d.dim == dim) else {
             offset.push(0);
             continue;
         };
-        let chunk = array.meta.chunks[k].max(1);
-        let (start, len) = (d.start[i] as u64, array.meta.shape[k]);
+        let chunk = expanded.chunks[k].max(1);
+        let (start, len) = (d.start[i] as u64, expanded.shape[k]);
         if len != d.values[i].len() as u64 {
             return Err(combine_error(format!(
                 "{name}: {input}: {len} steps along {dim} but {} coordinate values",

@@ -29,6 +29,17 @@ use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
 ///
 ///   chunkref combine refs/tas_*.json --concat member,time --coord 'member=regex:member(\d+)' \
 ///       --coord time=cf:time --identical lat,lon -o ens.json
+///
+///   chunkref combine refs/era5_202002*.json --append-to era5.json --concat time --coord time=cf:time
+/// What to do when an appended input is already in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OnDuplicate {
+    /// Stop with an error naming the input; nothing is written.
+    Error,
+    /// Leave the input out, with a warning.
+    Skip,
+}
+
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct CombineArgs {
@@ -48,9 +59,23 @@ pub(crate) struct CombineArgs {
     #[arg(long, value_name = "VARS", value_delimiter = ',')]
     identical: Vec<String>,
 
-    /// The combined store (kerchunk JSON v1).
-    #[arg(short, long, value_name = "PATH")]
-    output: PathBuf,
+    /// The combined store (kerchunk JSON v1); with --append-to, the appended store by default.
+    #[arg(
+        short,
+        long,
+        value_name = "PATH",
+        required_unless_present = "append_to"
+    )]
+    output: Option<PathBuf>,
+
+    /// Add the inputs to this combined store (replaced atomically): the result is the store
+    /// combining everything at once would give.
+    #[arg(long, value_name = "STORE")]
+    append_to: Option<PathBuf>,
+
+    /// With --append-to: what to do with an input whose coordinates the store already holds.
+    #[arg(long, value_enum, default_value_t = OnDuplicate::Error)]
+    on_duplicate: OnDuplicate,
 
     /// Do not print warnings.
     #[arg(short, long)]
@@ -70,12 +95,32 @@ pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
         coords,
         identical: args.identical.clone(),
     };
-    let mut inputs = Vec::with_capacity(args.inputs.len());
-    for path in &args.inputs {
+    let read_store = |path: &PathBuf| -> anyhow::Result<Input> {
         let name = path.to_string_lossy().into_owned();
         let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
         let store = chunkref::refs::json::from_json(&bytes, &name)?;
-        inputs.push(Input { name, store });
+        Ok(Input { name, store })
+    };
+    let mut inputs = Vec::with_capacity(args.inputs.len() + 1);
+    if let Some(existing) = &args.append_to {
+        inputs.push(read_store(existing)?);
+    }
+    for path in &args.inputs {
+        let input = read_store(path)?;
+        if let Some(existing) = inputs.first().filter(|_| args.append_to.is_some()) {
+            if chunkref::combine::already_in(existing, &input, &options)? {
+                let what = format!(
+                    "{}: its coordinates are already in {}",
+                    input.name, existing.name
+                );
+                if args.on_duplicate == OnDuplicate::Skip {
+                    eprintln!("chunkref: warning: {what}; skipped");
+                    continue;
+                }
+                anyhow::bail!("{what} (--on-duplicate skip leaves such inputs out)");
+            }
+        }
+        inputs.push(input);
     }
     let out = combine(&inputs, &options)?;
     if !args.quiet {
@@ -83,6 +128,11 @@ pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
             eprintln!("chunkref: warning: {w}");
         }
     }
-    chunkref::refs::json::write(&out.store, &args.output)?;
+    let target = args
+        .output
+        .as_ref()
+        .or(args.append_to.as_ref())
+        .context("no output: give -o PATH")?;
+    chunkref::refs::json::write(&out.store, target)?;
     Ok(ExitCode::SUCCESS)
 }

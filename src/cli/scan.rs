@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::workers::{self, Job};
 
-/// Scan NetCDF4/HDF5 and NetCDF3 files into kerchunk reference stores (JSON, version 1).
+/// Scan NetCDF4/HDF5, NetCDF3 and GRIB files into kerchunk reference stores (JSON, version 1).
 ///
 /// Each input file gives one store that records, for every variable, its Zarr metadata and
 /// where each chunk lies (file url, byte offset, length) with the codecs that decode it.
@@ -33,6 +33,11 @@ use super::workers::{self, Job};
 ///
 ///   chunkref scan data/ -o refs/ --url-prefix /data/=s3://bucket/era5/
 ///
+///   chunkref scan data/ -o refs/ --shard 3/10      (the 3rd of 10 independent jobs, e.g. a
+///                                                   SLURM array task; combine their stores)
+///
+///   find data -name '*.nc' | chunkref scan --files-from - -o refs/
+///
 /// Exit status: 0 when every file was scanned, 1 when some failed (each is reported on stderr
 /// as chunkref: PATH: reason), 2 for usage errors.
 #[derive(Debug, clap::Args)]
@@ -40,8 +45,18 @@ use super::workers::{self, Job};
 #[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub(crate) struct ScanArgs {
     /// Files and directories to scan (directories recursively).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "files_from", value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+
+    /// Also scan the files and directories listed in FILE, one per line (- for stdin).
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+
+    /// Scan only share K of N (1 <= K <= N): every Nth file of the sorted list of inputs,
+    /// starting with the Kth. N independent jobs with K = 1..N scan every file exactly once,
+    /// and combining all their stores gives what one run would.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
 
     /// Where to write: a FILE for a single input, a DIR/ for many (one <file name>.json each), or - for stdout.
     ///
@@ -94,6 +109,16 @@ pub(crate) struct ScanArgs {
     /// Do not print warnings about skipped variables or attributes.
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if n >= 1 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => Err(format!("expected K/N with 1 <= K <= N, got {s:?}")),
+    }
 }
 
 fn parse_prefix(s: &str) -> Result<(String, String), String> {
@@ -208,7 +233,23 @@ fn collect_inputs(args: &ScanArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<FileRepo
     };
     let mut files = Vec::new();
     let mut failures = Vec::new();
-    for input in &args.inputs {
+    let mut inputs = args.inputs.clone();
+    if let Some(list) = &args.files_from {
+        let text = if list == Path::new("-") {
+            std::io::read_to_string(std::io::stdin())
+                .context("cannot read the file list from stdin")?
+        } else {
+            std::fs::read_to_string(list)
+                .with_context(|| format!("{}: cannot read the file list", list.display()))?
+        };
+        inputs.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(PathBuf::from),
+        );
+    }
+    for input in &inputs {
         if !input.is_dir() {
             files.push(input.clone());
             continue;
@@ -322,7 +363,19 @@ struct Failure<'a> {
 
 pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let (files, mut reports) = collect_inputs(args)?;
+    let (mut files, mut reports) = collect_inputs(args)?;
+    if let Some((k, n)) = args.shard {
+        // Sorted and deduplicated so that every job sees the same list, whatever order its
+        // inputs were given in.
+        files.sort();
+        files.dedup();
+        let total = files.len();
+        files = files.into_iter().skip(k - 1).step_by(n).collect();
+        if files.is_empty() && reports.is_empty() && total > 0 {
+            eprintln!("chunkref: shard {k}/{n}: no files in this share ({total} files in all)");
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     if files.is_empty() && reports.is_empty() {
         bail!(
             "no files to scan under {:?} (check --include/--exclude)",

@@ -179,3 +179,68 @@ def test_mismatches_and_overlaps_fail_naming_the_inputs(tmp_path):
     proc = combine([sd, sa], out, "--concat", "time", "--coord", "time=cf:time")
     assert proc.returncode != 0 and "partial chunk" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_append_and_argument_order_give_the_same_bytes(tmp_path, daily):
+    stores = scan(daily, tmp_path / "refs")  # given as days 3, 1, 2
+    at_once = tmp_path / "at_once.json"
+    assert combine(stores, at_once, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    reordered = tmp_path / "reordered.json"
+    assert combine(stores[::-1], reordered, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    assert reordered.read_bytes() == at_once.read_bytes()
+    # Days 1 and 2 first, then day 3 appended.
+    grown = tmp_path / "grown.json"
+    proc = combine(stores[1:], grown, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(chunkref_command() + ["combine", str(stores[0]), "--append-to", str(grown),
+                                                "--concat", "time", "--coord", "time=cf:time"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert grown.read_bytes() == at_once.read_bytes()
+    # Appending day 3 again: refused (nothing written), or skipped on request.
+    before = grown.read_bytes()
+    again = chunkref_command() + ["combine", str(stores[0]), "--append-to", str(grown),
+                                  "--concat", "time", "--coord", "time=cf:time"]
+    proc = subprocess.run(again, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "already in" in proc.stderr, proc.stderr
+    proc = subprocess.run(again + ["--on-duplicate", "skip"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "skipped" in proc.stderr, proc.stderr
+    assert grown.read_bytes() == before
+
+
+def test_appending_a_member_gives_the_same_bytes(tmp_path):
+    paths = []
+    for member in (1, 2, 3):
+        p = tmp_path / f"tas_member{member:02d}.nc"
+        make_file(p, "days since 2020-01-01", [0, 1], seed=member, var="tas")
+        paths.append(p)
+    stores = scan(paths, tmp_path / "refs")
+    args = ["--concat", "member,time", "--coord", r"member=regex:member(\d+)", "--coord", "time=cf:time",
+            "--identical", "lat,lon"]
+    at_once = tmp_path / "at_once.json"
+    assert combine(stores, at_once, *args).returncode == 0
+    grown = tmp_path / "grown.json"
+    assert combine(stores[:2], grown, *args).returncode == 0
+    proc = subprocess.run(chunkref_command() + ["combine", str(stores[2]), "--append-to", str(grown), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert grown.read_bytes() == at_once.read_bytes()
+    assert open_store(grown).tas.dims == ("member", "time", "lat", "lon")
+
+
+def test_sharded_scans_combine_to_the_same_bytes(tmp_path, daily):
+    one_run = scan(daily, tmp_path / "refs")
+    whole = tmp_path / "whole.json"
+    assert combine(one_run, whole, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    listing = "\n".join(map(str, daily)) + "\n"
+    shard_dir = tmp_path / "shards"
+    for k in (1, 2, 3, 4):  # 4 jobs for 3 files: the 4th has nothing to do, and succeeds
+        proc = subprocess.run(chunkref_command() + ["scan", "--files-from", "-", "--shard", f"{k}/4",
+                                                    "-o", f"{shard_dir}/"],
+                              input=listing, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    stores = sorted(shard_dir.glob("*.json"))
+    assert [p.name for p in stores] == sorted(p.name for p in one_run)
+    sharded = tmp_path / "sharded.json"
+    assert combine(stores, sharded, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    assert sharded.read_bytes() == whole.read_bytes()
