@@ -6,6 +6,7 @@
 // The doc comments of clap structs here are --help text, printed as written: no Markdown.
 #![allow(clippy::doc_markdown)]
 
+mod build;
 mod combine;
 mod get;
 mod info;
@@ -52,6 +53,7 @@ pub(crate) struct Cli {
 enum Command {
     Scan(scan::ScanArgs),
     Combine(combine::CombineArgs),
+    Build(build::BuildArgs),
     Info(info::InfoArgs),
     Get(get::GetArgs),
     /// Internal: scan files named on stdin for a parent chunkref scan (one per line).
@@ -64,6 +66,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Combine(args) => combine::run(&args),
+        Command::Build(args) => build::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Worker(args) => workers::serve(&args),

@@ -430,7 +430,11 @@ fn value_coord(v: &Value) -> Coord {
 /// The values of variable `var` of an input, as f64 (read through the reader: inline or
 /// referenced).
 fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String> {
-    let ds = Dataset::from_store(input.store.clone());
+    let one = input
+        .store
+        .only_array(var)
+        .ok_or_else(|| format!("no variable {var}"))?;
+    let ds = Dataset::from_store(one);
     let v = ds.variable(var).map_err(|e| e.to_string())?;
     let unsigned = v.meta().dtype.contains('u');
     let full: Vec<std::ops::Range<u64>> = v.shape().iter().map(|&n| 0..n).collect();
@@ -524,17 +528,18 @@ fn agreement(
             )))
         }
     };
+    // JSON values compare as values (key order does not matter), and print when they differ.
+    let differ_json = |what: &str, x: &Value, y: &Value| -> Result<()> {
+        if x == y {
+            Ok(())
+        } else {
+            differ(what, x.to_string(), y.to_string())
+        }
+    };
     differ("dtype", am.dtype.clone(), bm.dtype.clone())?;
-    differ(
-        "codecs",
-        format!("{:?} {:?}", am.filters, am.compressor),
-        format!("{:?} {:?}", bm.filters, bm.compressor),
-    )?;
-    differ(
-        "fill value",
-        am.fill_value.to_string(),
-        bm.fill_value.to_string(),
-    )?;
+    differ_json("filters", &json!(am.filters), &json!(bm.filters))?;
+    differ_json("compressor", &json!(am.compressor), &json!(bm.compressor))?;
+    differ_json("fill value", &am.fill_value, &bm.fill_value)?;
     differ(
         "dimensions",
         am.dimensions.join(","),
@@ -552,12 +557,12 @@ fn agreement(
         "missing_value",
         "units",
     ] {
-        let show = |m: &ArrayMeta| {
-            m.attrs
-                .get(key)
-                .map_or_else(|| "none".to_owned(), Value::to_string)
-        };
-        differ(key, show(am), show(bm))?;
+        let none = Value::Null;
+        differ_json(
+            key,
+            am.attrs.get(key).unwrap_or(&none),
+            bm.attrs.get(key).unwrap_or(&none),
+        )?;
     }
     for (k, (x, y)) in am.shape.iter().zip(&bm.shape).enumerate() {
         if !concat.contains(am.dimensions[k].as_str()) {

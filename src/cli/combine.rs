@@ -47,6 +47,13 @@ pub(crate) struct CombineArgs {
     #[arg(required = true, value_name = "STORE")]
     inputs: Vec<PathBuf>,
 
+    #[command(flatten)]
+    flags: CombineFlags,
+}
+
+/// How to combine and where to write: shared by `combine` and `build`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CombineFlags {
     /// Dimensions to concatenate along, outermost first, comma separated (existing or new).
     #[arg(long, value_name = "DIMS", value_delimiter = ',')]
     concat: Vec<String>,
@@ -83,37 +90,47 @@ pub(crate) struct CombineArgs {
 }
 
 pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
+    let inputs = args
+        .inputs
+        .iter()
+        .map(read_store)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    finish(&args.flags, inputs)
+}
+
+fn read_store(path: &PathBuf) -> anyhow::Result<Input> {
+    let name = path.to_string_lossy().into_owned();
+    let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
+    let store = chunkref::refs::json::from_json(&bytes, &name)?;
+    Ok(Input { name, store })
+}
+
+/// Combines `new` (after the store appended to, if any) and writes the result.
+pub(crate) fn finish(flags: &CombineFlags, new: Vec<Input>) -> anyhow::Result<ExitCode> {
     let mut coords = BTreeMap::new();
-    for spec in &args.coord {
+    for spec in &flags.coord {
         let (dim, rule) = spec
             .split_once('=')
             .with_context(|| format!("--coord {spec:?}: expected DIM=RULE"))?;
         coords.insert(dim.to_owned(), CoordRule::parse(rule)?);
     }
     let options = CombineOptions {
-        concat: args.concat.clone(),
+        concat: flags.concat.clone(),
         coords,
-        identical: args.identical.clone(),
+        identical: flags.identical.clone(),
     };
-    let read_store = |path: &PathBuf| -> anyhow::Result<Input> {
-        let name = path.to_string_lossy().into_owned();
-        let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
-        let store = chunkref::refs::json::from_json(&bytes, &name)?;
-        Ok(Input { name, store })
-    };
-    let mut inputs = Vec::with_capacity(args.inputs.len() + 1);
-    if let Some(existing) = &args.append_to {
+    let mut inputs = Vec::with_capacity(new.len() + 1);
+    if let Some(existing) = &flags.append_to {
         inputs.push(read_store(existing)?);
     }
-    for path in &args.inputs {
-        let input = read_store(path)?;
-        if let Some(existing) = inputs.first().filter(|_| args.append_to.is_some()) {
+    for input in new {
+        if let Some(existing) = inputs.first().filter(|_| flags.append_to.is_some()) {
             if chunkref::combine::already_in(existing, &input, &options)? {
                 let what = format!(
                     "{}: its coordinates are already in {}",
                     input.name, existing.name
                 );
-                if args.on_duplicate == OnDuplicate::Skip {
+                if flags.on_duplicate == OnDuplicate::Skip {
                     eprintln!("chunkref: warning: {what}; skipped");
                     continue;
                 }
@@ -123,15 +140,15 @@ pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
         inputs.push(input);
     }
     let out = combine(&inputs, &options)?;
-    if !args.quiet {
+    if !flags.quiet {
         for w in &out.warnings {
             eprintln!("chunkref: warning: {w}");
         }
     }
-    let target = args
+    let target = flags
         .output
         .as_ref()
-        .or(args.append_to.as_ref())
+        .or(flags.append_to.as_ref())
         .context("no output: give -o PATH")?;
     chunkref::refs::json::write(&out.store, target)?;
     Ok(ExitCode::SUCCESS)

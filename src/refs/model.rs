@@ -405,6 +405,27 @@ impl RefStore {
         &self.urls
     }
 
+    /// A store of the one array `path` of `self` (with the urls it needs), to read it without
+    /// copying the rest.
+    #[must_use]
+    pub fn only_array(&self, path: &str) -> Option<RefStore> {
+        let array = self.arrays.get(path)?;
+        let mut out = RefStore::new();
+        let map: Vec<u32> = self.urls.iter().map(|u| out.intern_url(u)).collect();
+        let mut chunks = ChunkManifest::new(array.chunks.grid()).ok()?;
+        for n in 0..array.chunks.len() {
+            chunks.copy_chunk(n, &array.chunks, n, &map);
+        }
+        out.arrays.insert(
+            path.to_owned(),
+            ArrayRefs {
+                meta: array.meta.clone(),
+                chunks,
+            },
+        );
+        Some(out)
+    }
+
     /// Rewrites every url with `f` (e.g. to replace a local prefix by a remote one).
     pub fn map_urls(&mut self, f: impl Fn(&str) -> String) {
         let old = std::mem::take(&mut self.urls);

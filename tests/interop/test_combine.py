@@ -244,3 +244,30 @@ def test_sharded_scans_combine_to_the_same_bytes(tmp_path, daily):
     sharded = tmp_path / "sharded.json"
     assert combine(stores, sharded, "--concat", "time", "--coord", "time=cf:time").returncode == 0
     assert sharded.read_bytes() == whole.read_bytes()
+
+
+def test_build_equals_scan_then_combine_and_appends(tmp_path, daily):
+    stores = scan(daily, tmp_path / "refs")
+    combined = tmp_path / "combined.json"
+    assert combine(stores, combined, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    built = tmp_path / "built.json"
+    args = ["--concat", "time", "--coord", "time=cf:time"]
+    proc = subprocess.run(chunkref_command() + ["build", str(tmp_path / "era5_*.nc"), "-o", str(built), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert built.read_bytes() == combined.read_bytes()
+    grown = tmp_path / "grown.json"
+    first_two = [str(p) for p in sorted(daily)[:2]]
+    assert subprocess.run(chunkref_command() + ["build", *first_two, "-o", str(grown), *args],
+                          capture_output=True, text=True, timeout=120).returncode == 0
+    proc = subprocess.run(chunkref_command() + ["build", str(tmp_path / "era5_20200103.nc"), "--append-to", str(grown), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert grown.read_bytes() == combined.read_bytes()
+    # An unreadable input among many: an error naming it, nothing written.
+    (tmp_path / "era5_20200104.nc").write_bytes(b"not netcdf")
+    bad = tmp_path / "bad.json"
+    proc = subprocess.run(chunkref_command() + ["build", str(tmp_path / "era5_*.nc"), "-o", str(bad), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "era5_20200104.nc" in proc.stderr and "nothing written" in proc.stderr, proc.stderr
+    assert not bad.exists()
