@@ -11,8 +11,10 @@
 //!   the dimensions are given), never by argument order;
 //! - along an existing dimension an input may hold several steps; every input but the last
 //!   along it must hold a whole number of chunks (Zarr V2 chunk grids are regular);
-//! - variables without a concat dimension (and those named identical) are taken once and
-//!   must be identical in every input that has them (metadata and references);
+//! - variables named identical, and those without a concat dimension when every concat
+//!   dimension exists in the inputs, are taken once and must be identical in every input
+//!   that has them (metadata and references, or values for small arrays); with a new
+//!   dimension the other variables are stacked along it (as kerchunk does);
 //! - dtype, codecs, chunk shape, fill value, `scale_factor`, `add_offset` and the sizes of the
 //!   other dimensions must agree: a mismatch is an error naming both inputs;
 //! - two inputs at one coordinate position are an error; a position no input fills reads as
@@ -223,14 +225,12 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
             .dimensions
             .iter()
             .any(|d| coord_names.contains(d.as_str()));
-        let array = if named_identical || !has_concat_dim {
-            match identical_array(name, inputs, &having, &url_maps) {
-                // Differing across inputs with no concat dimension: along the new ones.
-                Err(_) if !named_identical && has_new_dim => {
-                    concat_array(name, inputs, &having, &dims, &url_maps, &mut warnings)?
-                }
-                other => other?,
-            }
+        // Taken once: named identical, or without a concat dimension while every concat
+        // dimension already exists (`lat` in a time concat). With a new dimension, the others
+        // are stacked along it, as kerchunk does (name them identical to take them once): a
+        // rule that does not depend on the values keeps appends equal to one combine.
+        let array = if named_identical || (!has_concat_dim && !has_new_dim) {
+            identical_array(name, inputs, &having, &url_maps)?
         } else {
             concat_array(name, inputs, &having, &dims, &url_maps, &mut warnings)?
         };
@@ -241,6 +241,7 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
             .insert(d.array_name.clone(), coord_array(d, inputs, &order)?);
     }
     out.add_parent_groups();
+    out.renumber_urls();
     Ok(CombineOutput {
         store: out,
         warnings,

@@ -405,6 +405,37 @@ impl RefStore {
         &self.urls
     }
 
+    /// Numbers the urls in the order chunks first use them (arrays by path, chunks in C
+    /// order), dropping unused ones: stores with the same references get the same url table
+    /// however they were assembled.
+    pub fn renumber_urls(&mut self) {
+        let mut map = vec![u32::MAX; self.urls.len()];
+        let mut order = Vec::new();
+        for array in self.arrays.values() {
+            for n in 0..array.chunks.len() {
+                if let Some(u) = array.chunks.url_index(n) {
+                    if map[u as usize] == u32::MAX {
+                        map[u as usize] = order.len() as u32;
+                        order.push(u);
+                    }
+                }
+            }
+        }
+        let urls: Vec<String> = order
+            .iter()
+            .map(|&u| self.urls[u as usize].clone())
+            .collect();
+        for array in self.arrays.values_mut() {
+            array.chunks.remap_urls(&map);
+        }
+        self.url_index = urls
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.clone(), i as u32))
+            .collect();
+        self.urls = urls;
+    }
+
     /// A store of the one array `path` of `self` (with the urls it needs), to read it without
     /// copying the rest.
     #[must_use]
