@@ -8,6 +8,7 @@
 
 mod build;
 mod combine;
+mod convert;
 mod get;
 mod info;
 mod scan;
@@ -32,6 +33,8 @@ use clap::{Parser, Subcommand};
 ///   chunkref combine refs/*.json --concat time --coord time=cf:time -o all.json
 ///                                                   many stores into one, along time
 ///
+///   chunkref convert all.json all.parq              kerchunk JSON to Parquet (and back)
+///
 ///   chunkref info era5.json                         what a store holds, like ncdump -h
 ///
 ///   chunkref get era5.json t2m --slice 0,::10,::10  values, read through the references
@@ -54,6 +57,7 @@ enum Command {
     Scan(scan::ScanArgs),
     Combine(combine::CombineArgs),
     Build(build::BuildArgs),
+    Convert(convert::ConvertArgs),
     Info(info::InfoArgs),
     Get(get::GetArgs),
     /// Internal: scan files named on stdin for a parent chunkref scan (one per line).
@@ -67,6 +71,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(&args),
         Command::Combine(args) => combine::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Convert(args) => convert::run(&args),
         Command::Info(args) => info::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Worker(args) => workers::serve(&args),

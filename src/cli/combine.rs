@@ -1,11 +1,13 @@
 //! `chunkref combine`: many reference stores into one, concatenated along dimensions.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
+
+use super::convert::{load, save, Format};
 
 /// Combine reference stores into one consolidated store, concatenated along dimensions.
 ///
@@ -31,6 +33,8 @@ use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
 ///       --coord time=cf:time --identical lat,lon -o ens.json
 ///
 ///   chunkref combine refs/era5_202002*.json --append-to era5.json --concat time --coord time=cf:time
+///
+///   chunkref combine refs/tas_*.json --concat time --coord time=cf:time -o tas.parq
 /// What to do when an appended input is already in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum OnDuplicate {
@@ -43,7 +47,7 @@ enum OnDuplicate {
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub(crate) struct CombineArgs {
-    /// Reference stores to combine (kerchunk JSON).
+    /// Reference stores to combine (kerchunk JSON files or Parquet store directories).
     #[arg(required = true, value_name = "STORE")]
     inputs: Vec<PathBuf>,
 
@@ -66,7 +70,8 @@ pub(crate) struct CombineFlags {
     #[arg(long, value_name = "VARS", value_delimiter = ',')]
     identical: Vec<String>,
 
-    /// The combined store (kerchunk JSON v1); with --append-to, the appended store by default.
+    /// The combined store (kerchunk JSON v1, or Parquet: see --format); with --append-to, the
+    /// appended store by default.
     #[arg(
         short,
         long,
@@ -84,6 +89,16 @@ pub(crate) struct CombineFlags {
     #[arg(long, value_enum, default_value_t = OnDuplicate::Error)]
     on_duplicate: OnDuplicate,
 
+    /// Output format [default: parquet if the output ends in .parq or .parquet or is an
+    /// existing directory, else json].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// Parquet output: chunk references per file.
+    #[arg(long, value_name = "N", default_value_t = chunkref::refs::parquet::DEFAULT_RECORD_SIZE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    record_size: usize,
+
     /// Do not print warnings.
     #[arg(short, long)]
     quiet: bool,
@@ -93,15 +108,14 @@ pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
     let inputs = args
         .inputs
         .iter()
-        .map(read_store)
+        .map(|p| read_store(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
     finish(&args.flags, inputs)
 }
 
-fn read_store(path: &PathBuf) -> anyhow::Result<Input> {
+fn read_store(path: &Path) -> anyhow::Result<Input> {
     let name = path.to_string_lossy().into_owned();
-    let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
-    let store = chunkref::refs::json::from_json(&bytes, &name)?;
+    let store = load(path)?;
     Ok(Input { name, store })
 }
 
@@ -150,6 +164,11 @@ pub(crate) fn finish(flags: &CombineFlags, new: Vec<Input>) -> anyhow::Result<Ex
         .as_ref()
         .or(flags.append_to.as_ref())
         .context("no output: give -o PATH")?;
-    chunkref::refs::json::write(&out.store, target)?;
+    let format = if flags.format.is_none() && target.is_dir() {
+        Format::Parquet
+    } else {
+        Format::for_output(flags.format, target)
+    };
+    save(&out.store, target, format, flags.record_size)?;
     Ok(ExitCode::SUCCESS)
 }

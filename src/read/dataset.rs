@@ -17,30 +17,25 @@ use super::store::RefStorage;
 use super::DynArray;
 use crate::error::{Error, Result};
 use crate::io;
-use crate::refs::{json, ArrayMeta, Attrs, RefStore};
+use crate::refs::{json, parquet, ArrayMeta, Attrs, RefStore};
 
 /// Variable names listed in a [`Error::NoSuchVariable`] message at most.
 const NAMES_IN_ERRORS: usize = 40;
 
-/// Opens a kerchunk JSON reference store (version 0 or 1) from a local path or `file://` url.
+/// Opens a kerchunk reference store from a local path or `file://` url: a JSON store
+/// (version 0 or 1), or a Parquet store (a directory, see [`crate::refs::parquet`]).
 ///
 /// # Errors
-/// Returns [`Error::Fetch`] when the store cannot be read, [`Error::Store`] when it is not a
-/// valid reference store (a directory, i.e. a Parquet store, is reported as not supported yet).
+/// Returns [`Error::Fetch`] when the store cannot be read and [`Error::Store`] when it is not
+/// a valid reference store.
 pub fn open(path_or_url: impl AsRef<str>) -> Result<Dataset> {
     let location = path_or_url.as_ref();
-    let bytes = io::read_all(location).map_err(|e| {
-        if io::is_local_dir(location) {
-            Error::Store {
-                store: location.to_owned(),
-                key: None,
-                reason: "is a directory: kerchunk Parquet stores are not supported yet".into(),
-            }
-        } else {
-            e
-        }
-    })?;
-    let store = json::from_json(&bytes, location)?;
+    let store = if io::is_local_dir(location) {
+        let (_, dir) = io::classify(location)?;
+        parquet::read(std::path::Path::new(&dir), location)?
+    } else {
+        json::from_json(&io::read_all(location)?, location)?
+    };
     Ok(Dataset {
         refs: Arc::new(store),
         location: Some(Arc::from(location)),

@@ -525,7 +525,9 @@ fn array_meta(
     })
 }
 
-fn build_store(
+/// A store of the metadata documents and references in `raw` (kerchunk keys), urls
+/// rendered through `templates`.
+pub(super) fn build_store(
     mut raw: BTreeMap<String, Value>,
     templates: &BTreeMap<String, String>,
 ) -> std::result::Result<RefStore, KeyError> {
