@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Print the final benchmark table from bench_scan.py's and bench_read.py's JSON results.
 
-    python benches/report.py SCAN.json READ.json [GRIB.json]
+    python benches/report.py SCAN.json READ.json [GRIB.json] [COMBINE.json]
 
 GRIB.json (bench_grib.py's) adds the GRIB rows: scan messages/s against kerchunk's scan_grib
-and decode MB/s per packing against ecCodes (no floor).
+and decode MB/s per packing against ecCodes (no floor). COMBINE.json (bench_combine.py's) adds
+the combine rows: seconds and peak MB of `chunkref combine` and kerchunk's MultiZarrToZarr per
+number of inputs. The optional files are told apart by their contents, in any order.
 
 Also checks the performance floors: scan >= 20x kerchunk,
-read >= 1x netCDF4 on 1 core and faster on 2.
+read >= 1x netCDF4 on 1 core and faster on 2; combine of the largest size under 2 GB and
+10 s, >= 100x faster than MultiZarrToZarr and >= 10x less peak memory (at the largest size
+kerchunk ran).
 """
 
 import json
@@ -70,6 +74,55 @@ def grib_rows(doc, w):
               f"{'yes' if all(same.values()) else 'NO: ' + ', '.join(p for p, ok in same.items() if not ok)}")
 
 
+COMBINE_MAX_MB = 2000.0
+COMBINE_MAX_SECONDS = 10.0
+COMBINE_FLOOR_INPUTS = 10000
+
+
+def combine_rows(doc, w):
+    rows = doc["combine"]
+    print("-" * w)
+    print("COMBINE  daily ERA5-like stores along time (cf:time), 192 chunk refs each; peak = RSS HWM")
+    print(f"  {'inputs':>7} {'refs':>10} {'chunkref s':>10} {'MB':>6} {'kerchunk s':>10} {'MB':>6} "
+          f"{'speed':>6} {'memory':>6} {'agree':>5}")
+    for r in rows:
+        c, k = r["chunkref"], r["kerchunk"]
+        if "skipped" in k:
+            ks, km, sr, mr, ag = "-", "-", "-", "-", "-"
+        else:
+            ks, km = f"{k['seconds']:.2f}", f"{k['peak_mb']:.0f}"
+            sr, mr = f"{r['speed_ratio']:.0f}x", f"{r['memory_ratio']:.1f}x"
+            ag = "yes" if r["agreement"]["agree"] else "NO"
+        print(f"  {r['inputs']:>7} {r['refs']:>10,} {c['seconds']:>10.2f} {c['peak_mb']:>6.0f} {ks:>10} "
+              f"{km:>6} {sr:>6} {mr:>6} {ag:>5}")
+    for r in rows:
+        if "skipped" in r["kerchunk"]:
+            print(f"  kerchunk at {r['inputs']} inputs not run: {r['kerchunk']['skipped']}")
+
+
+def combine_checks(doc):
+    rows = doc["combine"]
+    big = max(rows, key=lambda r: r["inputs"])
+    ran = [r for r in rows if "skipped" not in r["kerchunk"]]
+    checks = []
+    if big["inputs"] >= COMBINE_FLOOR_INPUTS:  # the absolute targets are for 10,000 inputs
+        checks += [(f"combine {big['inputs']} inputs ({big['refs']:,} refs) under {COMBINE_MAX_MB:.0f} MB "
+                    f"(peak {big['chunkref']['peak_mb']:.0f} MB; ratio = limit / peak)",
+                    COMBINE_MAX_MB / big["chunkref"]["peak_mb"], 1.0),
+                   (f"combine {big['inputs']} inputs in under {COMBINE_MAX_SECONDS:.0f} s "
+                    f"({big['chunkref']['seconds']:.1f} s; ratio = limit / time)",
+                    COMBINE_MAX_SECONDS / big["chunkref"]["seconds"], 1.0)]
+    if ran:
+        k = max(ran, key=lambda r: r["inputs"])
+        checks.append((f"combine >= 100x faster than MultiZarrToZarr ({k['inputs']} inputs)",
+                       k["speed_ratio"], 100.0))
+        checks.append((f"combine >= 10x less memory than MultiZarrToZarr ({k['inputs']} inputs)",
+                       k["memory_ratio"], 10.0))
+        if not all(r["agreement"]["agree"] for r in ran):
+            checks.append(("combine output agrees with MultiZarrToZarr's", 0.0, 1.0))
+    return checks
+
+
 def main():
     scan = json.load(open(sys.argv[1]))["scan"]
     read_doc = json.load(open(sys.argv[2]))
@@ -122,8 +175,13 @@ def main():
     if m1 or d1:
         print("  [diag] rows: scan with the stores written to tmpfs instead of disk; read with glibc")
         print("  malloc set never to return memory to the kernel (GLIBC_TUNABLES). Not headline figures.")
-    if len(sys.argv) > 3:
-        grib_rows(json.load(open(sys.argv[3])), w)
+    extra = [json.load(open(p)) for p in sys.argv[3:]]
+    grib = next((d for d in extra if "grib_scan" in d), None)
+    comb = next((d for d in extra if "combine" in d), None)
+    if grib:
+        grib_rows(grib, w)
+    if comb:
+        combine_rows(comb, w)
     print("-" * w)
     print("FLOORS (the performance targets)")
     checks = []
@@ -134,6 +192,8 @@ def main():
         checks.append(("read >= 1x netCDF4 on 1 core", r1["mb_per_s"] / nc["mb_per_s"], 1.0))
     if r2:
         checks.append(("read faster than netCDF4 on 2 cores", r2["mb_per_s"] / nc["mb_per_s"], 1.0))
+    if comb:
+        checks.extend(combine_checks(comb))
     for text, ratio, floor in checks:
         ok = ratio > floor if "faster" in text else ratio >= floor
         print(f"  {'ok  ' if ok else 'MISS'}  {text}: {ratio:.2f}x")

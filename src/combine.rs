@@ -296,10 +296,12 @@ fn dim_coords(inputs: &[Input], dim: &str, rule: &CoordRule) -> Result<DimCoords
     global.dedup();
     let mut start = Vec::with_capacity(inputs.len());
     for (k, v) in values.iter().enumerate() {
-        let p = global
-            .iter()
-            .position(|g| Some(g) == v.first())
-            .unwrap_or(0);
+        // `global` is sorted: a binary search keeps 10,000 inputs fast.
+        let p = v.first().map_or(0, |first| {
+            global
+                .binary_search_by(|g| g.partial_cmp(first).unwrap_or(std::cmp::Ordering::Less))
+                .unwrap_or_else(|i| i)
+        });
         if global.get(p..p + v.len()) != Some(&v[..]) {
             return Err(combine_error(format!(
                 "{}: its values along {dim} interleave with another input's or are not increasing",

@@ -165,51 +165,112 @@ fn mark_non_finite(text: &str) -> String {
     out
 }
 
-/// The reference of one chunk as kerchunk JSON, or `None` for a missing chunk.
-fn chunk_value(store: &RefStore, array: &ArrayRefs, n: usize, used: &mut [bool]) -> Option<Value> {
-    let mut template = |n: usize| {
+/// One entry of `refs`: a metadata document's text, or chunk `n` of an array.
+enum Entry<'a> {
+    Doc(String),
+    Chunk(&'a ArrayRefs, usize),
+}
+
+/// Writes `text` as a JSON string (`serde_json`'s escaping).
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// Writes the reference of chunk `n` as kerchunk JSON, marking the url it uses.
+fn push_chunk(out: &mut Vec<u8>, store: &RefStore, array: &ArrayRefs, n: usize, used: &mut [bool]) {
+    let mut template = |out: &mut Vec<u8>| {
         let u = array.chunks.url_index(n).unwrap_or_default() as usize;
         if let Some(flag) = used.get_mut(u) {
             *flag = true;
         }
-        format!("{{{{{}}}}}", template_name(u))
+        push_str(out, &format!("{{{{{}}}}}", template_name(u)));
     };
     match store.chunk_ref(array, n) {
-        ChunkRef::Missing => None,
-        ChunkRef::Inline(bytes) => Some(Value::String(format!("base64:{}", B64.encode(bytes)))),
-        ChunkRef::Range { offset, length, .. } => Some(json!([template(n), offset, length])),
-        ChunkRef::Whole { .. } => Some(json!([template(n)])),
+        ChunkRef::Missing => {}
+        ChunkRef::Inline(bytes) => push_str(out, &format!("base64:{}", B64.encode(bytes))),
+        ChunkRef::Range { offset, length, .. } => {
+            out.push(b'[');
+            template(out);
+            let _ = write!(VecWriter(out), ",{offset},{length}]");
+        }
+        ChunkRef::Whole { .. } => {
+            out.push(b'[');
+            template(out);
+            out.push(b']');
+        }
+    }
+}
+
+/// `fmt::Write` onto a byte buffer.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
 /// Serialises a store as kerchunk JSON version 1 with consolidated `.zmetadata`: keys sorted,
 /// compact, one template per data url, the same bytes for the same store.
+///
+/// Written straight into the output, one reference at a time: a store of millions of
+/// references costs its keys and its text, not a JSON tree of it.
 #[must_use]
 pub fn to_json(store: &RefStore) -> Vec<u8> {
     let docs = metadata(store);
     let consolidated = json!({"metadata": docs, "zarr_consolidated_format": 1});
-    let mut refs: BTreeMap<String, Value> = BTreeMap::new();
-    refs.insert(".zmetadata".into(), Value::String(doc_text(&consolidated)));
+    let mut entries: Vec<(String, Entry<'_>)> = Vec::new();
+    entries.push((".zmetadata".into(), Entry::Doc(doc_text(&consolidated))));
     for (key, doc) in &docs {
-        refs.insert(key.clone(), Value::String(doc_text(doc)));
+        entries.push((key.clone(), Entry::Doc(doc_text(doc))));
     }
-    let mut used = vec![false; store.urls().len()];
     for (path, array) in &store.arrays {
-        for n in 0..array.chunks.len() {
-            if let Some(value) = chunk_value(store, array, n, &mut used) {
-                refs.insert(format!("{path}/{}", array.chunks.key(n)), value);
-            }
+        for n in (0..array.chunks.len()).filter(|&n| !array.chunks.is_missing(n)) {
+            entries.push((
+                format!("{path}/{}", array.chunks.key(n)),
+                Entry::Chunk(array, n),
+            ));
         }
     }
-    let templates: BTreeMap<String, &String> = store
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    let mut out = Vec::with_capacity(entries.len() * 40);
+    let mut used = vec![false; store.urls().len()];
+    out.extend_from_slice(b"{\"refs\":{");
+    for (i, (key, entry)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(&mut out, key);
+        out.push(b':');
+        match entry {
+            Entry::Doc(text) => push_str(&mut out, text),
+            Entry::Chunk(array, n) => push_chunk(&mut out, store, array, *n, &mut used),
+        }
+    }
+    out.extend_from_slice(b"},\"templates\":{");
+    let mut first = true;
+    let mut templates: Vec<(String, &String)> = store
         .urls()
         .iter()
         .enumerate()
         .filter(|(i, _)| used[*i])
         .map(|(i, u)| (template_name(i), u))
         .collect();
-    let doc = json!({"refs": refs, "templates": templates, "version": 1});
-    serde_json::to_vec(&Sorted(&doc)).unwrap_or_default()
+    templates.sort();
+    for (name, url) in templates {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        push_str(&mut out, &name);
+        out.push(b':');
+        push_str(&mut out, url);
+    }
+    out.extend_from_slice(b"},\"version\":1}");
+    out
 }
 
 /// Writes a store as kerchunk JSON to `path` atomically: to a temporary file in the same
