@@ -25,6 +25,7 @@ pub mod cftime;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
@@ -146,6 +147,9 @@ enum Coord {
     Num(f64),
     Text(String),
 }
+
+/// An input's CF time units and calendar.
+type InputUnits = (TimeUnits, Option<String>);
 
 /// The coordinate values of every input along one concat dimension.
 struct DimCoords {
@@ -281,16 +285,19 @@ fn dim_coords(inputs: &[Input], dim: &str, rule: &CoordRule) -> Result<DimCoords
             .values()
             .any(|a| a.meta.dimensions.iter().any(|d| d == dim))
     });
-    let mut values = Vec::with_capacity(inputs.len());
-    let mut units = Vec::with_capacity(inputs.len());
-    for (k, input) in inputs.iter().enumerate() {
-        let mut time_units = None;
-        let v = input_coords(input, k, dim, rule, &mut time_units).map_err(|reason| {
-            combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
-        })?;
-        values.push(v);
-        units.push(time_units);
-    }
+    let per_input: Vec<(Vec<Coord>, Option<InputUnits>)> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(k, input)| {
+            let mut time_units = None;
+            input_coords(input, k, dim, rule, &mut time_units)
+                .map(|v| (v, time_units))
+                .map_err(|reason| {
+                    combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
+                })
+        })
+        .collect::<Result<_>>()?;
+    let (values, mut units): (Vec<_>, Vec<_>) = per_input.into_iter().unzip();
     let mut global: Vec<Coord> = values.iter().flatten().cloned().collect();
     global.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     global.dedup();
@@ -433,6 +440,9 @@ fn value_coord(v: &Value) -> Coord {
 /// The values of variable `var` of an input, as f64 (read through the reader: inline or
 /// referenced).
 fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String> {
+    if let Some(values) = inline_values(input, var) {
+        return Ok(values);
+    }
     let one = input
         .store
         .only_array(var)
@@ -447,6 +457,50 @@ fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String
         .to_f64(unsigned)
         .ok_or_else(|| format!("{var} is not numeric"))?;
     Ok(values.iter().copied().collect())
+}
+
+/// The values of an uncompressed array held in one inline chunk (coordinates usually are),
+/// decoded here without building a Zarr array: `None` for anything else.
+fn inline_values(input: &Input, var: &str) -> Option<Vec<f64>> {
+    let array = input.store.arrays.get(var)?;
+    let meta = &array.meta;
+    if !meta.filters.is_empty()
+        || meta.compressor.is_some()
+        || meta.chunks != meta.shape
+        || array.chunks.len() != 1
+    {
+        return None;
+    }
+    let crate::refs::ChunkRef::Inline(bytes) = input.store.chunk_ref(array, 0) else {
+        return None;
+    };
+    let dtype = meta.dtype.as_bytes();
+    let (little, kind, size) = (*dtype.first()? != b'>', *dtype.get(1)?, meta.item_size()?);
+    let count = usize::try_from(meta.shape.iter().product::<u64>()).ok()?;
+    if !matches!(size, 1 | 2 | 4 | 8) || bytes.len() != count * size {
+        return None;
+    }
+    bytes
+        .chunks_exact(size)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            let bits = if little {
+                w[..size].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            } else {
+                w[8 - size..].copy_from_slice(c);
+                u64::from_be_bytes(w)
+            };
+            let shift = 64 - 8 * size as u32;
+            Some(match (kind, size) {
+                (b'f', 8) => f64::from_bits(bits),
+                (b'f', 4) => f64::from(f32::from_bits(bits as u32)),
+                (b'i', _) => (((bits << shift) as i64) >> shift) as f64,
+                (b'u', _) => bits as f64,
+                _ => return None,
+            })
+        })
+        .collect()
 }
 
 /// Errors when two inputs claim one coordinate position.
@@ -883,4 +937,89 @@ fn coord_array(d: &DimCoords, inputs: &[Input], order: &[usize]) -> Result<Array
     let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
     chunks.set_inline(0, bytes);
     Ok(ArrayRefs { meta, chunks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_array(dtype: &str, bytes: Vec<u8>, n: u64) -> Input {
+        let mut store = RefStore::new();
+        let meta = ArrayMeta {
+            shape: vec![n],
+            chunks: vec![n],
+            dtype: dtype.into(),
+            fill_value: Value::Null,
+            filters: vec![],
+            compressor: None,
+            dimensions: vec!["x".into()],
+            attrs: crate::refs::Attrs::new(),
+        };
+        let mut chunks = ChunkManifest::new(&meta.grid()).unwrap();
+        chunks.set_inline(0, bytes);
+        store.arrays.insert("x".into(), ArrayRefs { meta, chunks });
+        Input {
+            name: "in".into(),
+            store,
+        }
+    }
+
+    #[test]
+    fn inline_coordinates_decode_like_the_reader() {
+        let cases: [(&str, Vec<u8>, Vec<f64>); 5] = [
+            (
+                ">i4",
+                [-2i32, 7].iter().flat_map(|x| x.to_be_bytes()).collect(),
+                vec![-2.0, 7.0],
+            ),
+            (
+                "<i2",
+                [-300i16, 5].iter().flat_map(|x| x.to_le_bytes()).collect(),
+                vec![-300.0, 5.0],
+            ),
+            (
+                "<u2",
+                [65_535u16, 1]
+                    .iter()
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect(),
+                vec![65_535.0, 1.0],
+            ),
+            (
+                ">f4",
+                [1.5f32, -0.25]
+                    .iter()
+                    .flat_map(|x| x.to_be_bytes())
+                    .collect(),
+                vec![1.5, -0.25],
+            ),
+            (
+                "<f8",
+                [1e300f64, 3.0]
+                    .iter()
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect(),
+                vec![1e300, 3.0],
+            ),
+        ];
+        for (dtype, bytes, want) in cases {
+            let input = one_array(dtype, bytes, 2);
+            assert_eq!(inline_values(&input, "x"), Some(want.clone()), "{dtype}");
+            // The same values through the Zarr reader.
+            let one = input.store.only_array("x").unwrap();
+            let ds = Dataset::from_store(one);
+            let v = ds.variable("x").unwrap();
+            let full = v.shape().iter().map(|&n| 0..n).collect::<Vec<_>>();
+            let read = v
+                .read_dyn(&full)
+                .unwrap()
+                .to_f64(dtype.contains('u'))
+                .unwrap();
+            assert_eq!(
+                read.iter().copied().collect::<Vec<_>>(),
+                want,
+                "{dtype} via zarrs"
+            );
+        }
+    }
 }

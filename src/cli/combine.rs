@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
+use rayon::prelude::*;
 
 use super::convert::{load, save, Format};
 
@@ -105,9 +106,10 @@ pub(crate) struct CombineFlags {
 }
 
 pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
+    // Parsing is most of the work for thousands of inputs: on all cores, in argument order.
     let inputs = args
         .inputs
-        .iter()
+        .par_iter()
         .map(|p| read_store(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
     finish(&args.flags, inputs)
