@@ -134,15 +134,11 @@ fn build_store(
     let mut store = RefStore::new();
     let url_index = store.intern_url(url);
     let datasets = group(described, &mut warnings);
-    for (i, dataset) in datasets.iter().enumerate() {
-        let group_path = if i == 0 {
-            String::new()
-        } else {
-            dataset.group_name(&datasets[..i])
-        };
+    let paths = group_paths(&datasets);
+    for (dataset, group_path) in datasets.iter().zip(&paths) {
         write_dataset(
             &mut store,
-            &group_path,
+            group_path,
             dataset,
             src,
             url_index,
@@ -156,19 +152,14 @@ fn build_store(
         })?;
     }
     if datasets.len() > 1 {
+        let shown: Vec<&str> = paths
+            .iter()
+            .map(|p| if p.is_empty() { "/" } else { p })
+            .collect();
         warnings.push(format!(
             "the variables do not share one set of coordinates: {} groups written ({})",
             datasets.len(),
-            datasets
-                .iter()
-                .enumerate()
-                .map(|(i, d)| if i == 0 {
-                    "/".to_owned()
-                } else {
-                    d.group_name(&datasets[..i])
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            shown.join(", ")
         ));
     }
     store.add_parent_groups();
@@ -580,28 +571,35 @@ impl Dataset {
             .chain(["latitude", "longitude"])
     }
 
-    /// The group name of this dataset: unique among the groups of `before` (whose first is the
-    /// root) and unlike any array name of the root.
-    fn group_name(&self, before: &[Dataset]) -> String {
+    /// The group name of this dataset: the first of `<level type>`, `<level type>_<step
+    /// type>`, `<level type>_<step type>_<k>` that is not in `taken` and is no array name of
+    /// `root`.
+    fn group_name(&self, root: &Dataset, taken: &[String]) -> String {
         let v = &self.variables[0];
         let base = v.level_type.clone();
         let step = v.step_type.name();
-        let taken = |name: &str| {
-            before
-                .first()
-                .is_some_and(|root| root.array_names().any(|a| a == name))
-                || before
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .any(|(i, d)| d.group_name(&before[..i]) == name)
-        };
+        let used =
+            |name: &str| root.array_names().any(|a| a == name) || taken.iter().any(|t| t == name);
         [base.clone(), format!("{base}_{step}")]
             .into_iter()
-            .chain((2..=before.len() + 2).map(|k| format!("{base}_{step}_{k}")))
-            .find(|c| !taken(c))
+            .chain((2..=taken.len() + 3).map(|k| format!("{base}_{step}_{k}")))
+            .find(|c| !used(c))
             .unwrap_or(base)
     }
+}
+
+/// The group path of each dataset: the root (`""`) for the first, then names chosen in order.
+fn group_paths(datasets: &[Dataset]) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::with_capacity(datasets.len());
+    for (i, d) in datasets.iter().enumerate() {
+        let path = if i == 0 {
+            String::new()
+        } else {
+            d.group_name(&datasets[0], &paths[1..])
+        };
+        paths.push(path);
+    }
+    paths
 }
 
 /// `valid_time = time + step`, over the (time, step) positions.
