@@ -198,6 +198,18 @@ pub fn message_at(
     read_indicator(src, offset, index)
 }
 
+/// The message length an indicator section states (octets 5–7 in edition 1, 9–16 in
+/// edition 2; the edition is octet 8), or `None` when `head` is too short or of another
+/// edition.
+#[must_use]
+pub fn stated_length(head: &[u8]) -> Option<u64> {
+    match head.get(7)? {
+        1 => Some(u64::from(head[4]) << 16 | u64::from(head[5]) << 8 | u64::from(head[6])),
+        2 => Some(u64::from_be_bytes(head.get(8..16)?.try_into().ok()?)),
+        _ => None,
+    }
+}
+
 /// Reads the indicator section of the message at `offset` and checks its end marker.
 fn read_indicator(
     src: &(impl ByteSource + ?Sized),
@@ -222,7 +234,7 @@ fn read_indicator(
     let edition = head[7];
     let length = match edition {
         1 => {
-            let len = u64::from(head[4]) << 16 | u64::from(head[5]) << 8 | u64::from(head[6]);
+            let len = stated_length(&head).unwrap_or_default();
             if len & GRIB1_LARGE_FLAG != 0 && len > left {
                 return Err(fail(offset, format!("GRIB1 length {len} is ECMWF's large-message encoding, which chunkref does not read")));
             }
@@ -235,7 +247,7 @@ fn read_indicator(
                     format!("the file ends {left} bytes after `GRIB`, inside the 16-byte indicator section"),
                 ));
             }
-            u64::from_be_bytes(head[8..16].try_into().unwrap_or_default())
+            stated_length(&head).unwrap_or_default()
         }
         other => {
             return Err(fail(

@@ -242,11 +242,7 @@ fn indicator_at(
         .read_at(span.offset, 16)
         .filter(|h| h.starts_with(b"GRIB") && h[7] == span.edition)
         .ok_or_else(|| format!("no GRIB{} message at byte {}", span.edition, span.offset))?;
-    let length = if span.edition == 1 {
-        u64::from(head[4]) << 16 | u64::from(head[5]) << 8 | u64::from(head[6])
-    } else {
-        u64::from_be_bytes(head[8..16].try_into().unwrap_or_default())
-    };
+    let length = format::message::stated_length(&head).unwrap_or_default();
     if span.offset.saturating_add(length) > end {
         return Err(format!(
             "the message at byte {} is {length} bytes long and runs past byte {end}",
