@@ -924,19 +924,7 @@ fn coord_array(d: &DimCoords, inputs: &[Input], order: &[usize]) -> Result<Array
         (format!("<U{width}"), bytes)
     };
     let n = d.global.len() as u64;
-    let meta = ArrayMeta {
-        shape: vec![n],
-        chunks: vec![n],
-        dtype,
-        fill_value: Value::Null,
-        filters: vec![],
-        compressor: None,
-        dimensions: vec![d.dim.clone()],
-        attrs,
-    };
-    let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
-    chunks.set_inline(0, bytes);
-    Ok(ArrayRefs { meta, chunks })
+    ArrayRefs::inline(vec![n], &dtype, vec![d.dim.clone()], attrs, bytes).map_err(combine_error)
 }
 
 #[cfg(test)]

@@ -354,6 +354,35 @@ pub struct ArrayRefs {
     pub chunks: ChunkManifest,
 }
 
+impl ArrayRefs {
+    /// A small array stored whole in one inline chunk, uncompressed, with no fill value
+    /// (coordinates written by a scanner or a combine).
+    ///
+    /// # Errors
+    /// Returns a message when the shape has more chunks than memory can index.
+    pub fn inline(
+        shape: Vec<u64>,
+        dtype: &str,
+        dimensions: Vec<String>,
+        attrs: Attrs,
+        bytes: Vec<u8>,
+    ) -> Result<Self, String> {
+        let meta = ArrayMeta {
+            chunks: shape.clone(),
+            shape,
+            dtype: dtype.to_owned(),
+            fill_value: Value::Null,
+            filters: vec![],
+            compressor: None,
+            dimensions,
+            attrs,
+        };
+        let mut chunks = ChunkManifest::new(&meta.grid())?;
+        chunks.set_inline(0, bytes);
+        Ok(Self { meta, chunks })
+    }
+}
+
 /// Counts that `info` and scan summaries report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct StoreStats {

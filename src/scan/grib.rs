@@ -675,14 +675,14 @@ fn write_dataset(
         &["latitude"],
         &Coord::floats("latitude", &lats),
         lat_attrs,
-    );
+    )?;
     insert_inline(
         store,
         &format!("{prefix}longitude"),
         &["longitude"],
         &Coord::floats("longitude", &lons),
         coord_attrs("longitude"),
-    );
+    )?;
     for c in dataset.coords.values() {
         if c.name == "valid_time" {
             continue;
@@ -698,7 +698,7 @@ fn write_dataset(
             &dims,
             c,
             coord_attrs(&c.name),
-        );
+        )?;
     }
     let valid = &dataset.coords["valid_time"];
     let mut valid_dims = Vec::new();
@@ -713,7 +713,7 @@ fn write_dataset(
         &valid_dims,
         valid,
         coord_attrs("valid_time"),
-    );
+    )?;
     for var in &dataset.variables {
         let (meta, chunks) = variable_refs(var, dataset, src, url_index, options, warnings)?;
         store
@@ -823,7 +823,13 @@ fn standalone_message(src: &(impl ByteSource + ?Sized), field: &Field) -> Result
 }
 
 /// Stores a small coordinate array inline (one chunk).
-fn insert_inline(store: &mut RefStore, path: &str, dims: &[&str], coord: &Coord, attrs: Attrs) {
+fn insert_inline(
+    store: &mut RefStore,
+    path: &str,
+    dims: &[&str],
+    coord: &Coord,
+    attrs: Attrs,
+) -> Result<(), String> {
     let (dtype, bytes): (&str, Vec<u8>) = match &coord.ints {
         Some(v) => ("<i8", v.iter().flat_map(|x| x.to_le_bytes()).collect()),
         None => (
@@ -836,26 +842,15 @@ fn insert_inline(store: &mut RefStore, path: &str, dims: &[&str], coord: &Coord,
     } else {
         vec![coord.len() as u64]
     };
-    let meta = ArrayMeta {
-        chunks: shape.clone(),
-        shape,
-        dtype: dtype.into(),
-        fill_value: Value::Null,
-        filters: vec![],
-        compressor: None,
-        dimensions: dims.iter().map(|d| (*d).to_owned()).collect(),
-        attrs,
-    };
-    let mut chunks = ChunkManifest::new(&meta.grid()).unwrap_or_default();
     let one = if dims.is_empty() {
         &bytes[..8.min(bytes.len())]
     } else {
         &bytes[..]
     };
-    chunks.set_inline(0, one.to_vec());
-    store
-        .arrays
-        .insert(path.to_owned(), ArrayRefs { meta, chunks });
+    let dims = dims.iter().map(|d| (*d).to_owned()).collect();
+    let array = ArrayRefs::inline(shape, dtype, dims, attrs, one.to_vec())?;
+    store.arrays.insert(path.to_owned(), array);
+    Ok(())
 }
 
 /// cfgrib's attributes of a coordinate.
