@@ -5,14 +5,20 @@
 //! plain `{{name}}` templates are substituted and only integer `gen` ranges expanded; nothing
 //! is ever evaluated.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::Write;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::model::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore, NON_FINITE};
 use crate::error::{Error, Result};
+
+mod raw;
+
+use raw::RawValue;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -165,93 +171,201 @@ fn mark_non_finite(text: &str) -> String {
     out
 }
 
-/// One entry of `refs`: a metadata document's text, or chunk `n` of an array.
-enum Entry<'a> {
-    Doc(String),
-    Chunk(&'a ArrayRefs, usize),
+/// One run of `refs` entries in key order: a metadata document, or every chunk key of one
+/// array (they sort together: a chunk key is digits after `path/`, and nothing else starts so).
+enum Block<'a> {
+    Doc(String, String),
+    Chunks(&'a str, &'a ArrayRefs),
 }
 
-/// Writes `text` as a JSON string (`serde_json`'s escaping).
-fn push_str(out: &mut Vec<u8>, text: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, text);
-}
-
-/// Writes the reference of chunk `n` as kerchunk JSON, marking the url it uses.
-fn push_chunk(out: &mut Vec<u8>, store: &RefStore, array: &ArrayRefs, n: usize, used: &mut [bool]) {
-    let mut template = |out: &mut Vec<u8>| {
-        let u = array.chunks.url_index(n).unwrap_or_default() as usize;
-        if let Some(flag) = used.get_mut(u) {
-            *flag = true;
-        }
-        push_str(out, &format!("{{{{{}}}}}", template_name(u)));
-    };
-    match store.chunk_ref(array, n) {
-        ChunkRef::Missing => {}
-        ChunkRef::Inline(bytes) => push_str(out, &format!("base64:{}", B64.encode(bytes))),
-        ChunkRef::Range { offset, length, .. } => {
-            out.push(b'[');
-            template(out);
-            let _ = write!(VecWriter(out), ",{offset},{length}]");
-        }
-        ChunkRef::Whole { .. } => {
-            out.push(b'[');
-            template(out);
-            out.push(b']');
+impl Block<'_> {
+    /// The key the block starts with, by which blocks are ordered (`0` sorts first of all
+    /// chunk indices).
+    fn first_key(&self) -> String {
+        match self {
+            Block::Doc(key, _) => key.clone(),
+            Block::Chunks(path, array) => {
+                let zeros = vec!["0"; array.chunks.grid().len().max(1)];
+                format!("{path}/{}", zeros.join("."))
+            }
         }
     }
 }
 
-/// `fmt::Write` onto a byte buffer.
-struct VecWriter<'a>(&'a mut Vec<u8>);
+/// Per dimension, the chunk indices `0..g` in the order their decimal text sorts in
+/// (`0, 1, 10, 11, 2, ...`): iterating the grid with them gives the chunk keys sorted as
+/// strings, which is the order of kerchunk's keys, without making and sorting the keys.
+fn string_order(grid: &[u64]) -> Vec<Vec<u64>> {
+    grid.iter().map(|&g| decimal_order(g)).collect()
+}
 
-impl std::fmt::Write for VecWriter<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
+/// `0..n` in the order of their decimal text: a walk of the decimal digit tree, depth
+/// first, children after their parent.
+fn decimal_order(n: u64) -> Vec<u64> {
+    let mut order = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    if n == 0 {
+        return order;
+    }
+    order.push(0);
+    let mut x = 1;
+    for _ in 1..n {
+        order.push(x);
+        if x.saturating_mul(10) < n {
+            x *= 10; // the first child: x0
+        } else {
+            // The next sibling, climbing while past the last digit or past n.
+            if x + 1 >= n {
+                x /= 10;
+            }
+            x += 1;
+            while x % 10 == 0 {
+                x /= 10;
+            }
+        }
+    }
+    order
+}
+
+/// Writes `text` as a JSON string (`serde_json`'s escaping).
+fn write_str<W: Write + ?Sized>(out: &mut W, text: &str) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, text).map_err(std::io::Error::from)
+}
+
+/// Writes every present chunk of `array` as `"path/i.j":ref`, in key order, each preceded by
+/// a comma; marks the urls they use.
+fn write_chunks<W: Write + ?Sized>(
+    out: &mut W,
+    store: &RefStore,
+    path: &str,
+    array: &ArrayRefs,
+    used: &mut [bool],
+) -> std::io::Result<()> {
+    // The key's quoted, escaped `"path/` prefix, written once per array.
+    let quoted = serde_json::to_string(&format!("{path}/")).map_err(std::io::Error::from)?;
+    let prefix = &quoted.as_bytes()[..quoted.len() - 1];
+    let grid = array.chunks.grid();
+    let orders = string_order(grid);
+    if orders.iter().any(Vec::is_empty) {
+        return Ok(());
+    }
+    let mut digits = itoa::Buffer::new();
+    let mut step = vec![0usize; grid.len()];
+    loop {
+        let index: Vec<u64> = step.iter().zip(&orders).map(|(&k, o)| o[k]).collect();
+        let n = array.chunks.linear(&index).unwrap_or(0);
+        if !array.chunks.is_missing(n) {
+            out.write_all(b",")?;
+            out.write_all(prefix)?;
+            if index.is_empty() {
+                out.write_all(b"0")?;
+            }
+            for (k, i) in index.iter().enumerate() {
+                if k > 0 {
+                    out.write_all(b".")?;
+                }
+                out.write_all(digits.format(*i).as_bytes())?;
+            }
+            out.write_all(b"\":")?;
+            write_chunk(out, store, array, n, used)?;
+        }
+        // The next grid position, last dimension fastest.
+        let Some(d) = (0..step.len())
+            .rev()
+            .find(|&d| step[d] + 1 < orders[d].len())
+        else {
+            return Ok(());
+        };
+        step[d] += 1;
+        step[d + 1..].fill(0);
+    }
+}
+
+/// Writes the reference of chunk `n` as kerchunk JSON, marking the url it uses.
+fn write_chunk<W: Write + ?Sized>(
+    out: &mut W,
+    store: &RefStore,
+    array: &ArrayRefs,
+    n: usize,
+    used: &mut [bool],
+) -> std::io::Result<()> {
+    let mut template = |out: &mut W| {
+        let u = array.chunks.url_index(n).unwrap_or_default() as usize;
+        if let Some(flag) = used.get_mut(u) {
+            *flag = true;
+        }
+        write!(out, "[\"{{{{{}}}}}\"", template_name(u))
+    };
+    let mut digits = itoa::Buffer::new();
+    match store.chunk_ref(array, n) {
+        ChunkRef::Missing => Ok(()),
+        ChunkRef::Inline(bytes) => write_str(out, &format!("base64:{}", B64.encode(bytes))),
+        ChunkRef::Range { offset, length, .. } => {
+            template(out)?;
+            out.write_all(b",")?;
+            out.write_all(digits.format(offset).as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(digits.format(length).as_bytes())?;
+            out.write_all(b"]")
+        }
+        ChunkRef::Whole { .. } => {
+            template(out)?;
+            out.write_all(b"]")
+        }
     }
 }
 
 /// Serialises a store as kerchunk JSON version 1 with consolidated `.zmetadata`: keys sorted,
 /// compact, one template per data url, the same bytes for the same store.
-///
-/// Written straight into the output, one reference at a time: a store of millions of
-/// references costs its keys and its text, not a JSON tree of it.
 #[must_use]
 pub fn to_json(store: &RefStore) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_json(store, &mut out);
+    out
+}
+
+/// Writes a store as [`to_json`] does, straight into `out`, one reference at a time: a store
+/// of millions of references costs no keys, no JSON tree and no copy of its text.
+///
+/// # Errors
+/// Returns the writer's errors.
+pub fn write_json(store: &RefStore, mut out: impl Write) -> std::io::Result<()> {
     let docs = metadata(store);
     let consolidated = json!({"metadata": docs, "zarr_consolidated_format": 1});
-    let mut entries: Vec<(String, Entry<'_>)> = Vec::new();
-    entries.push((".zmetadata".into(), Entry::Doc(doc_text(&consolidated))));
-    for (key, doc) in &docs {
-        entries.push((key.clone(), Entry::Doc(doc_text(doc))));
-    }
-    for (path, array) in &store.arrays {
-        for n in (0..array.chunks.len()).filter(|&n| !array.chunks.is_missing(n)) {
-            entries.push((
-                format!("{path}/{}", array.chunks.key(n)),
-                Entry::Chunk(array, n),
-            ));
-        }
-    }
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    entries.dedup_by(|a, b| a.0 == b.0);
-    let mut out = Vec::with_capacity(entries.len() * 40);
+    let mut blocks = vec![Block::Doc(".zmetadata".into(), doc_text(&consolidated))];
+    blocks.extend(
+        docs.iter()
+            .map(|(key, doc)| Block::Doc(key.clone(), doc_text(doc))),
+    );
+    blocks.extend(
+        store
+            .arrays
+            .iter()
+            .map(|(path, array)| Block::Chunks(path, array)),
+    );
+    blocks.sort_by_cached_key(Block::first_key);
     let mut used = vec![false; store.urls().len()];
-    out.extend_from_slice(b"{\"refs\":{");
-    for (i, (key, entry)) in entries.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+    out.write_all(b"{\"refs\":{")?;
+    let mut first = true;
+    for block in &blocks {
+        // Every entry is written after a comma; the first one's comma is left out.
+        let mut entries = Vec::new();
+        let sink: &mut dyn Write = if first { &mut entries } else { &mut out };
+        match block {
+            Block::Doc(key, text) => {
+                sink.write_all(b",")?;
+                write_str(sink, key)?;
+                sink.write_all(b":")?;
+                write_str(sink, text)?;
+            }
+            Block::Chunks(path, array) => write_chunks(sink, store, path, array, &mut used)?,
         }
-        push_str(&mut out, key);
-        out.push(b':');
-        match entry {
-            Entry::Doc(text) => push_str(&mut out, text),
-            Entry::Chunk(array, n) => push_chunk(&mut out, store, array, *n, &mut used),
+        if first && !entries.is_empty() {
+            out.write_all(&entries[1..])?;
+            first = false;
         }
     }
-    out.extend_from_slice(b"},\"templates\":{");
-    let mut first = true;
+    out.write_all(b"},\"templates\":{")?;
     let mut templates: Vec<(String, &String)> = store
         .urls()
         .iter()
@@ -260,17 +374,15 @@ pub fn to_json(store: &RefStore) -> Vec<u8> {
         .map(|(i, u)| (template_name(i), u))
         .collect();
     templates.sort();
-    for (name, url) in templates {
-        if !first {
-            out.push(b',');
+    for (k, (name, url)) in templates.iter().enumerate() {
+        if k > 0 {
+            out.write_all(b",")?;
         }
-        first = false;
-        push_str(&mut out, &name);
-        out.push(b':');
-        push_str(&mut out, url);
+        write_str(&mut out, name)?;
+        out.write_all(b":")?;
+        write_str(&mut out, url)?;
     }
-    out.extend_from_slice(b"},\"version\":1}");
-    out
+    out.write_all(b"},\"version\":1}")
 }
 
 /// Writes a store as kerchunk JSON to `path` atomically: to a temporary file in the same
@@ -279,10 +391,22 @@ pub fn to_json(store: &RefStore) -> Vec<u8> {
 /// # Errors
 /// Returns [`Error::Io`] when the file cannot be written.
 pub fn write(store: &RefStore, path: &std::path::Path) -> Result<()> {
-    write_atomic(path, &to_json(store))
+    write_atomic_with(path, |file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write_json(store, &mut out)?;
+        out.flush()
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+///
+/// # Errors
+/// Returns [`Error::Io`] when the temporary file cannot be written or renamed.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |mut file| file.write_all(bytes))
+}
+
+/// Writes `path` with `fill` through a temporary file in the same directory and a rename.
 ///
 /// A crash of this process never leaves a half-written file. The data is not flushed to
 /// disk before the rename (one flush per file cost scans of many small stores three times
@@ -290,8 +414,10 @@ pub fn write(store: &RefStore, path: &std::path::Path) -> Result<()> {
 ///
 /// # Errors
 /// Returns [`Error::Io`] when the temporary file cannot be written or renamed.
-pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
+pub fn write_atomic_with(
+    path: &std::path::Path,
+    fill: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
@@ -306,7 +432,7 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|f| fill(&f))
         .and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -315,11 +441,15 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A reference as found in a store's `refs`, before it is placed in a manifest.
-enum RawRef {
+enum RawRef<'a> {
     Inline(Vec<u8>),
-    Range(String, u64, u64),
-    Whole(String),
+    Range(Cow<'a, str>, u64, u64),
+    Whole(Cow<'a, str>),
 }
+
+/// The keys and values of a store's `refs`, in document order (a later one of the same key
+/// wins, as in a JSON object).
+pub(super) type RawRefs<'a> = Vec<(Cow<'a, str>, RawValue<'a>)>;
 
 /// Parses a kerchunk JSON store (version 0 or 1). `name` labels errors.
 ///
@@ -331,39 +461,31 @@ pub fn from_json(bytes: &[u8], name: &str) -> Result<RefStore> {
         key: key.map(str::to_owned),
         reason,
     };
-    let doc: Value =
+    let doc: raw::Document<'_> =
         serde_json::from_slice(bytes).map_err(|e| err(None, format!("not JSON: {e}")))?;
-    let Value::Object(mut top) = doc else {
-        return Err(err(
-            None,
-            "not a reference store (expected a JSON object)".into(),
-        ));
-    };
-    let (refs, templates, gen) = match top.get("version") {
+    let (entries, templates) = match &doc.version {
         Some(v) if v.as_u64() == Some(1) => {
-            let Some(Value::Object(refs)) = top.remove("refs") else {
+            let Some(raw::Refs::Object(refs)) = doc.refs else {
                 return Err(err(
                     None,
                     "version 1 store without a \"refs\" object".into(),
                 ));
             };
-            let templates = match top.remove("templates") {
-                Some(Value::Object(t)) => t,
-                _ => serde_json::Map::new(),
-            };
-            (refs, templates, top.remove("gen"))
+            (refs, doc.templates)
         }
         Some(v) => return Err(err(None, format!("unsupported store version {v}"))),
-        None => (top, serde_json::Map::new(), None),
+        None => (doc.top, None),
     };
-    let templates: BTreeMap<String, String> = templates
-        .into_iter()
-        .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
-        .collect();
-
-    let mut raw: BTreeMap<String, Value> = refs.into_iter().collect();
-    if let Some(gen) = gen {
-        expand_gen(&gen, &mut raw).map_err(|r| err(Some("gen"), r))?;
+    let templates: BTreeMap<String, String> = match templates {
+        Some(Value::Object(t)) => t
+            .into_iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned())))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let mut raw: RawRefs<'_> = entries.into_iter().map(|(k, v)| (k.0, v)).collect();
+    if let Some(gen) = &doc.gen {
+        expand_gen(gen, &mut raw).map_err(|r| err(Some("gen"), r))?;
     }
     build_store(raw, &templates).map_err(|(key, reason)| err(key.as_deref(), reason))
 }
@@ -390,7 +512,7 @@ fn render(url: &str, templates: &BTreeMap<String, String>) -> std::result::Resul
 }
 
 /// Expands kerchunk `gen` entries whose dimensions are integer ranges.
-fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Result<(), String> {
+fn expand_gen(gen: &Value, raw: &mut RawRefs<'_>) -> std::result::Result<(), String> {
     let Value::Array(entries) = gen else {
         return Err("\"gen\" must be a list".into());
     };
@@ -445,19 +567,23 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
             }
             let k = render(key, &vars)?;
             let u = render(url, &vars)?;
-            let mut r = vec![Value::String(u)];
+            let mut parts = [Some(raw::Part::Str(Cow::Owned(u))), None, None];
+            let mut len = 1;
             for field in ["offset", "length"] {
                 if let Some(expr) = entry.get(field) {
                     let text = match expr {
                         Value::String(s) => render(s, &vars)?,
                         v => v.to_string(),
                     };
-                    r.push(Value::from(text.trim().parse::<u64>().map_err(|_| {
-                        format!("gen {field} {text:?} is not an integer")
-                    })?));
+                    let x = text
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("gen {field} {text:?} is not an integer"))?;
+                    parts[len] = Some(raw::Part::Uint(x));
+                    len += 1;
                 }
             }
-            raw.insert(k, Value::Array(r));
+            raw.push((Cow::Owned(k), RawValue::Array(parts, len)));
         }
     }
     Ok(())
@@ -465,63 +591,59 @@ fn expand_gen(gen: &Value, raw: &mut BTreeMap<String, Value>) -> std::result::Re
 
 type KeyError = (Option<String>, String);
 
-fn parse_ref(
-    key: &str,
-    v: Value,
-    templates: &BTreeMap<String, String>,
-) -> std::result::Result<RawRef, KeyError> {
+fn parse_ref<'a>(key: &str, v: RawValue<'a>) -> std::result::Result<RawRef<'a>, KeyError> {
     let bad = |reason: String| (Some(key.to_owned()), reason);
     match v {
-        Value::String(s) => match s.strip_prefix("base64:") {
+        RawValue::Text(s) => match s.strip_prefix("base64:") {
             Some(b) => B64
                 .decode(b)
                 .map(RawRef::Inline)
                 .map_err(|e| bad(format!("bad base64: {e}"))),
-            None => Ok(RawRef::Inline(s.into_bytes())),
+            None => Ok(RawRef::Inline(s.into_owned().into_bytes())),
         },
-        Value::Array(parts) => {
-            let url = parts
-                .first()
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("reference without a url".into()))?;
-            let url = render(url, templates).map_err(bad)?;
-            match parts.len() {
+        RawValue::Array([url, offset, length], len) => {
+            let Some(raw::Part::Str(url)) = url else {
+                return Err(bad("reference without a url".into()));
+            };
+            let number = |part: Option<raw::Part<'_>>, what: &str| match part {
+                Some(raw::Part::Uint(x)) => Ok(x),
+                _ => Err(bad(format!("{what} is not a non-negative integer"))),
+            };
+            match len {
                 1 => Ok(RawRef::Whole(url)),
-                3 => {
-                    let offset = parts[1]
-                        .as_u64()
-                        .ok_or_else(|| bad("offset is not a non-negative integer".into()))?;
-                    let length = parts[2]
-                        .as_u64()
-                        .ok_or_else(|| bad("length is not a non-negative integer".into()))?;
-                    Ok(RawRef::Range(url, offset, length))
-                }
+                3 => Ok(RawRef::Range(
+                    url,
+                    number(offset, "offset")?,
+                    number(length, "length")?,
+                )),
                 n => Err(bad(format!("reference has {n} parts (expected 1 or 3)"))),
             }
         }
-        other => Err(bad(format!("unexpected value {other}"))),
+        RawValue::Json(other) => Err(bad(format!("unexpected value {other}"))),
     }
 }
 
 fn meta_doc(
-    raw: &mut BTreeMap<String, Value>,
+    raw: &mut BTreeMap<Cow<'_, str>, RawValue<'_>>,
     key: &str,
 ) -> std::result::Result<Option<Value>, KeyError> {
     let Some(v) = raw.remove(key) else {
         return Ok(None);
     };
     let parsed = match v {
-        Value::String(s) => {
+        RawValue::Text(s) => {
             parse_doc(&s).map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?
         }
-        Value::Object(o) => Value::Object(o),
-        Value::Array(_) => {
+        RawValue::Json(Value::Object(o)) => Value::Object(o),
+        RawValue::Array(..) => {
             return Err((
                 Some(key.to_owned()),
                 "metadata given as a reference is not supported".into(),
             ))
         }
-        other => return Err((Some(key.to_owned()), format!("unexpected value {other}"))),
+        RawValue::Json(other) => {
+            return Err((Some(key.to_owned()), format!("unexpected value {other}")))
+        }
     };
     Ok(Some(parsed))
 }
@@ -589,9 +711,16 @@ fn array_meta(
 /// A store of the metadata documents and references in `raw` (kerchunk keys), urls
 /// rendered through `templates`.
 pub(super) fn build_store(
-    mut raw: BTreeMap<String, Value>,
+    entries: RawRefs<'_>,
     templates: &BTreeMap<String, String>,
 ) -> std::result::Result<RefStore, KeyError> {
+    // Metadata documents by key (`.zarray`, `.zattrs`, `.zgroup`); the rest are chunks.
+    let (docs, chunks): (RawRefs<'_>, RawRefs<'_>) = entries.into_iter().partition(|(k, _)| {
+        k.rsplit('/')
+            .next()
+            .is_some_and(|leaf| leaf.starts_with(".z"))
+    });
+    let mut raw: BTreeMap<Cow<'_, str>, RawValue<'_>> = docs.into_iter().collect();
     raw.remove(".zmetadata");
     let mut store = RefStore::new();
     let array_paths: Vec<String> = raw
@@ -605,7 +734,7 @@ pub(super) fn build_store(
         .map(|p| p.trim_end_matches('/').to_owned())
         .collect();
     for path in group_paths {
-        raw.remove(&join(&path, ".zgroup"));
+        raw.remove(join(&path, ".zgroup").as_str());
         let attrs = match meta_doc(&mut raw, &join(&path, ".zattrs"))? {
             Some(Value::Object(a)) => a,
             _ => Attrs::new(),
@@ -625,10 +754,10 @@ pub(super) fn build_store(
         let chunks = ChunkManifest::new(&grid).map_err(|r| (Some(zkey.clone()), r))?;
         store.arrays.insert(path, ArrayRefs { meta, chunks });
     }
-    for (key, value) in raw {
-        let Some((path, chunk)) = key.rsplit_once('/').or(Some(("", key.as_str()))) else {
-            continue;
-        };
+    // Urls as written (a template such as `{{a}}`, usually) to their index: rendered once.
+    let mut url_indices: HashMap<Cow<'_, str>, u32> = HashMap::new();
+    for (key, value) in raw.into_iter().chain(chunks) {
+        let (path, chunk) = key.rsplit_once('/').unwrap_or(("", &key));
         let Some(array) = store.arrays.get(path) else {
             continue;
         };
@@ -645,13 +774,23 @@ pub(super) fn build_store(
         };
         let n = array.chunks.linear(pos).ok_or_else(|| {
             (
-                Some(key.clone()),
+                Some(key.to_string()),
                 format!("chunk index outside the grid {:?}", array.chunks.grid()),
             )
         })?;
-        let r = parse_ref(&key, value, templates)?;
+        let r = parse_ref(&key, value)?;
         let url_index = match &r {
-            RawRef::Range(u, ..) | RawRef::Whole(u) => Some(store.intern_url(u)),
+            RawRef::Range(url, ..) | RawRef::Whole(url) => {
+                if let Some(&u) = url_indices.get(url) {
+                    Some(u)
+                } else {
+                    let rendered =
+                        render(url, templates).map_err(|e| (Some(key.to_string()), e))?;
+                    let u = store.intern_url(&rendered);
+                    url_indices.insert(Cow::Owned(url.to_string()), u);
+                    Some(u)
+                }
+            }
             RawRef::Inline(_) => None,
         };
         let Some(array) = store.arrays.get_mut(path) else {
@@ -680,6 +819,17 @@ mod tests {
         assert_eq!(parse_doc(&text).unwrap(), doc);
         assert!(parse_doc(r#"{"a": "x NaN \" Infinity"}"#).is_ok());
         assert!(parse_doc("{oops").is_err());
+    }
+
+    #[test]
+    fn chunk_indices_iterate_in_the_order_of_their_text() {
+        for n in [
+            0u64, 1, 2, 9, 10, 11, 19, 20, 99, 100, 101, 1000, 1234, 24_000,
+        ] {
+            let mut want: Vec<u64> = (0..n).collect();
+            want.sort_by_key(u64::to_string);
+            assert_eq!(decimal_order(n), want, "{n}");
+        }
     }
 
     #[test]

@@ -380,7 +380,10 @@ pub fn read(dir: &Path, name: &str) -> Result<RefStore> {
     let Some(Value::Object(docs)) = doc.get("metadata") else {
         return Err(err(Some(".zmetadata"), "no \"metadata\" object".into()));
     };
-    let raw = docs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let raw = docs
+        .iter()
+        .map(|(k, v)| (k.clone().into(), v.clone().into()))
+        .collect();
     let mut store = build_store(raw, &std::collections::BTreeMap::new())
         .map_err(|(key, reason)| err(key.as_deref(), reason))?;
     let paths: Vec<String> = store.arrays.keys().cloned().collect();
