@@ -3,8 +3,15 @@
 //!
 //! This module owns the combine semantics: coordinate values per input ([`CoordRule`]),
 //! ordering inputs by them, checking that what must agree does, and mapping each input's
-//! chunks to their place in the combined chunk grid. It reads only coordinate values (through
-//! [`crate::read`]) and never fetches data chunks otherwise; formats are `refs`' business.
+//! chunks to their place in the combined chunk grid. It reads coordinate values (through
+//! [`crate::read`]) and, when asked to inline small chunks, those chunks' bytes; no other
+//! data. Formats are `refs`' business.
+//!
+//! Memory: a [`Combiner`] takes the inputs one at a time and keeps of each only its
+//! coordinate values and its arrays' metadata and chunk manifests, sharing the metadata and
+//! manifests equal to the previous input's (the same variables, the same inline coordinates):
+//! about 8 KB for an input of four variables of 48 chunks, so 10,000 inputs of 1.92 million
+//! references combine in well under 200 MB.
 //!
 //! Rules (see the README's "Combine"):
 //! - inputs are ordered by their coordinate values along the concat dimensions (in the order
@@ -23,14 +30,15 @@
 
 pub mod cftime;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 use crate::read::Dataset;
-use crate::refs::{ArrayMeta, ArrayRefs, ChunkManifest, RefStore};
+use crate::refs::{ArrayMeta, ArrayRefs, Attrs, ChunkManifest, ChunkRef, RefStore};
 
 use self::cftime::{Encoded, TimeUnits};
 
@@ -95,6 +103,10 @@ pub struct CombineOptions {
     pub coords: BTreeMap<String, CoordRule>,
     /// Variables to take once (checked identical) even if they have a concat dimension.
     pub identical: Vec<String>,
+    /// Chunks referenced with at most this many bytes are read and stored inline in the
+    /// combined store (`None`: references stay as the inputs have them). The combined
+    /// coordinates of the concat dimensions are inline whatever this says.
+    pub inline_threshold: Option<u64>,
 }
 
 impl CombineOptions {
@@ -118,6 +130,13 @@ impl CombineOptions {
     #[must_use]
     pub fn identical<S: Into<String>>(mut self, vars: impl IntoIterator<Item = S>) -> Self {
         self.identical.extend(vars.into_iter().map(Into::into));
+        self
+    }
+
+    /// Stores chunks of at most `bytes` inline, reading them from the files referenced.
+    #[must_use]
+    pub fn inline_threshold(mut self, bytes: u64) -> Self {
+        self.inline_threshold = Some(bytes);
         self
     }
 }
@@ -173,83 +192,423 @@ fn combine_error(reason: String) -> Error {
     Error::InvalidArgument(reason)
 }
 
-/// Combines `inputs` into one store.
+/// Combines `inputs` into one store (a [`Combiner`] fed every input in turn).
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming the inputs concerned when coordinates cannot be found,
 /// overlap, or break the chunk grid, or when inputs disagree on what must agree.
 pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutput> {
-    if inputs.is_empty() {
-        return Err(combine_error("nothing to combine: no inputs".into()));
+    let mut combiner = Combiner::new(options.clone());
+    for input in inputs {
+        combiner.add(input)?;
     }
-    let mut dims = Vec::new();
-    for dim in &options.concat {
-        dims.push(dim_coords(
-            inputs,
-            dim,
-            options.coords.get(dim).unwrap_or(&CoordRule::Data),
-        )?);
-    }
-    // Inputs in coordinate order.
-    let mut order: Vec<usize> = (0..inputs.len()).collect();
-    order.sort_by_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
-    check_overlaps(inputs, &dims, &order)?;
-    let mut out = RefStore::new();
-    // Urls in coordinate order: the same store whatever order the inputs were given in, and
-    // whether they were combined at once or appended.
-    let mut url_maps: Vec<Vec<u32>> = vec![Vec::new(); inputs.len()];
-    for &i in &order {
-        url_maps[i] = inputs[i]
-            .store
-            .urls()
-            .iter()
-            .map(|u| out.intern_url(u))
-            .collect();
-    }
-    let mut warnings = Vec::new();
-    merge_groups(inputs, &order, &mut out, &mut warnings);
-    let names: BTreeSet<&String> = inputs.iter().flat_map(|i| i.store.arrays.keys()).collect();
-    let coord_names: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
-    let written: BTreeSet<String> = dims.iter().map(|d| d.array_name.clone()).collect();
-    let has_new_dim = dims.iter().any(|d| !d.exists);
-    for name in names {
-        if written.contains(name) {
-            continue; // written from the combined coordinate values below
+    combiner.finish()
+}
+
+/// Combines inputs given one at a time, keeping of each only what the combined store needs:
+/// its coordinate values, metadata and chunk manifests, shared with earlier inputs where
+/// equal. Memory grows with the references, not with copies of the inputs: feed it stores as
+/// they are read and drop them once added.
+///
+/// ```no_run
+/// # fn main() -> chunkref::Result<()> {
+/// use chunkref::combine::{CombineOptions, Combiner, CoordRule, Input};
+/// let options = CombineOptions::along(["time"]).coord("time", CoordRule::CfTime("time".into()));
+/// let mut combiner = Combiner::new(options);
+/// for path in ["refs/day1.json", "refs/day2.json"] {
+///     let bytes = std::fs::read(path).map_err(|source| chunkref::Error::Io { path: path.into(), source })?;
+///     let store = chunkref::refs::json::from_json(&bytes, path)?;
+///     combiner.add(&Input { name: path.into(), store })?;
+/// }
+/// let combined = combiner.finish()?;
+/// chunkref::refs::json::write(&combined.store, "combined.json".as_ref())?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Combiner {
+    options: CombineOptions,
+    parts: Vec<Part>,
+    /// Every input's urls; the parts' manifests index this table.
+    urls: RefStore,
+    /// The latest version of each array, which the next input's is shared with when equal.
+    latest: BTreeMap<String, PartArray>,
+    /// The first version of each array that may be taken once, to check the others against.
+    reference: BTreeMap<String, Reference>,
+    latest_groups: Option<Arc<BTreeMap<String, Attrs>>>,
+}
+
+/// What the combine keeps of one input.
+#[derive(Debug)]
+struct Part {
+    name: String,
+    groups: Arc<BTreeMap<String, Attrs>>,
+    arrays: BTreeMap<String, PartArray>,
+    /// Per concat dimension: the input's values along it, and its CF time units.
+    coords: Vec<(Vec<Coord>, Option<InputUnits>)>,
+}
+
+/// One input's version of an array.
+#[derive(Debug, Clone)]
+struct PartArray {
+    meta: Arc<ArrayMeta>,
+    /// Url indices into the combiner's url table.
+    chunks: Arc<ChunkManifest>,
+    /// For an array that may be taken once: whether it holds the first input's references,
+    /// or failing that the first input's values.
+    matches_reference: bool,
+}
+
+/// The first input's version of an array that may be taken once.
+#[derive(Debug)]
+struct Reference {
+    chunks: Arc<ChunkManifest>,
+    /// The array alone (its urls with it), to read its values should another input's
+    /// references differ.
+    store: RefStore,
+    /// Its values once read, or why they could not be.
+    values: Option<std::result::Result<Vec<f64>, String>>,
+}
+
+impl Combiner {
+    /// A combiner with no inputs yet.
+    #[must_use]
+    pub fn new(options: CombineOptions) -> Self {
+        Self {
+            options,
+            parts: Vec::new(),
+            urls: RefStore::new(),
+            latest: BTreeMap::new(),
+            reference: BTreeMap::new(),
+            latest_groups: None,
         }
-        let having: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&i| inputs[i].store.arrays.contains_key(name))
-            .collect();
-        let first = &inputs[having[0]].store.arrays[name];
-        let leaf = name.rsplit('/').next().unwrap_or(name);
-        let named_identical = options.identical.iter().any(|v| v == name || v == leaf);
-        let has_concat_dim = first
-            .meta
-            .dimensions
-            .iter()
-            .any(|d| coord_names.contains(d.as_str()));
-        // Taken once: named identical, or without a concat dimension while every concat
-        // dimension already exists (`lat` in a time concat). With a new dimension, the others
-        // are stacked along it, as kerchunk does (name them identical to take them once): a
-        // rule that does not depend on the values keeps appends equal to one combine.
-        let array = if named_identical || (!has_concat_dim && !has_new_dim) {
-            identical_array(name, inputs, &having, &url_maps)?
-        } else {
-            concat_array(name, inputs, &having, &dims, &url_maps, &mut warnings)?
+    }
+
+    /// The number of inputs added.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Whether no input was added.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Adds an input: reads its coordinate values, and keeps its metadata and references.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the input when its coordinates cannot be found.
+    pub fn add(&mut self, input: &Input) -> Result<()> {
+        self.add_all(std::slice::from_ref(input))
+    }
+
+    /// Adds inputs in order, reading their coordinate values on all cores.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming an input whose coordinates cannot be found; no input
+    /// is added then.
+    pub fn add_all(&mut self, inputs: &[Input]) -> Result<()> {
+        let base = self.parts.len();
+        // On all cores: coordinates, and metadata equal to the latest version's (most are).
+        let prepared: Vec<_> = inputs
+            .par_iter()
+            .enumerate()
+            .map(|(k, input)| {
+                let metas: Vec<Option<Arc<ArrayMeta>>> = input
+                    .store
+                    .arrays
+                    .iter()
+                    .map(|(name, array)| {
+                        self.latest
+                            .get(name)
+                            .filter(|l| *l.meta == array.meta)
+                            .map(|l| Arc::clone(&l.meta))
+                    })
+                    .collect();
+                self.coords_of(input, base + k).map(|c| (c, metas))
+            })
+            .collect::<Result<_>>()?;
+        for (input, (coords, metas)) in inputs.iter().zip(prepared) {
+            let url_map: Vec<u32> = input
+                .store
+                .urls()
+                .iter()
+                .map(|u| self.urls.intern_url(u))
+                .collect();
+            let mut arrays = BTreeMap::new();
+            for ((name, array), meta) in input.store.arrays.iter().zip(metas) {
+                let part = self.share(name, input, array, meta, &url_map);
+                arrays.insert(name.clone(), part);
+            }
+            let groups = match &self.latest_groups {
+                Some(g) if **g == input.store.groups => Arc::clone(g),
+                _ => Arc::new(input.store.groups.clone()),
+            };
+            self.latest_groups = Some(Arc::clone(&groups));
+            self.parts.push(Part {
+                name: input.name.clone(),
+                groups,
+                arrays,
+                coords,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `input` is already part of the input added `k`-th (a store made by an earlier
+    /// combine): every coordinate value it has along the concat dimensions is one that input
+    /// has.
+    ///
+    /// # Errors
+    /// As [`Combiner::add`], when the coordinates of `input` cannot be found.
+    pub fn holds(&self, k: usize, input: &Input) -> Result<bool> {
+        let Some(part) = self.parts.get(k) else {
+            return Ok(false);
         };
-        out.arrays.insert(name.clone(), array);
+        if self.options.concat.is_empty() {
+            return Ok(false);
+        }
+        let new = self.coords_of(input, self.parts.len())?;
+        Ok(new
+            .iter()
+            .zip(&part.coords)
+            .all(|((new, _), (have, _))| new.iter().all(|v| have.contains(v))))
     }
-    for d in &dims {
-        out.arrays
-            .insert(d.array_name.clone(), coord_array(d, inputs, &order)?);
+
+    /// The input's values along every concat dimension.
+    fn coords_of(
+        &self,
+        input: &Input,
+        position: usize,
+    ) -> Result<Vec<(Vec<Coord>, Option<InputUnits>)>> {
+        self.options
+            .concat
+            .iter()
+            .map(|dim| {
+                let rule = self.options.coords.get(dim).unwrap_or(&CoordRule::Data);
+                let mut units = None;
+                input_coords(input, position, dim, rule, &mut units)
+                    .map(|v| (v, units))
+                    .map_err(|reason| {
+                        combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
+                    })
+            })
+            .collect()
     }
-    out.add_parent_groups();
-    out.renumber_urls();
-    Ok(CombineOutput {
-        store: out,
-        warnings,
-    })
+
+    /// The input's version of array `name`, sharing metadata and references with the latest
+    /// version when equal.
+    /// `shared` is the latest version's metadata when found equal already.
+    fn share(
+        &mut self,
+        name: &str,
+        input: &Input,
+        array: &ArrayRefs,
+        shared: Option<Arc<ArrayMeta>>,
+        url_map: &[u32],
+    ) -> PartArray {
+        let mut chunks = array.chunks.clone();
+        chunks.remap_urls(url_map);
+        let latest = self.latest.get(name);
+        let meta = match (shared, latest) {
+            (Some(meta), _) => meta,
+            (None, Some(l)) if *l.meta == array.meta => Arc::clone(&l.meta),
+            _ => Arc::new(array.meta.clone()),
+        };
+        let chunks = match latest {
+            Some(l) if *l.chunks == chunks => Arc::clone(&l.chunks),
+            _ => Arc::new(chunks),
+        };
+        let matches_reference = self.matches_reference(name, input, &meta, &chunks);
+        let part = PartArray {
+            meta,
+            chunks,
+            matches_reference,
+        };
+        self.latest.insert(name.to_owned(), part.clone());
+        part
+    }
+
+    /// For an array that may be taken once (no concat dimension, or named identical):
+    /// whether this version holds the first version's references or values. The first
+    /// version becomes the reference.
+    fn matches_reference(
+        &mut self,
+        name: &str,
+        input: &Input,
+        meta: &ArrayMeta,
+        chunks: &Arc<ChunkManifest>,
+    ) -> bool {
+        let leaf = name.rsplit('/').next().unwrap_or(name);
+        let may_be_identical = self
+            .options
+            .identical
+            .iter()
+            .any(|v| v == name || v == leaf)
+            || !meta
+                .dimensions
+                .iter()
+                .any(|d| self.options.concat.contains(d));
+        if !may_be_identical {
+            return true;
+        }
+        let Some(reference) = self.reference.get_mut(name) else {
+            self.reference.insert(
+                name.to_owned(),
+                Reference {
+                    chunks: Arc::clone(chunks),
+                    store: input.store.only_array(name).unwrap_or_default(),
+                    values: None,
+                },
+            );
+            return true;
+        };
+        if Arc::ptr_eq(&reference.chunks, chunks) || *reference.chunks == **chunks {
+            return true;
+        }
+        // Different references may still hold the same values (a coordinate in every file).
+        let bytes = meta.shape.iter().product::<u64>() * meta.item_size().unwrap_or(8) as u64;
+        if bytes > MAX_COMPARED_BYTES {
+            return false;
+        }
+        let first = reference
+            .values
+            .get_or_insert_with(|| read_values(&reference.store, name));
+        match (first, read_values(&input.store, name)) {
+            (Ok(x), Ok(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(&y)
+                        .all(|(p, q)| p.total_cmp(q).is_eq() || (p.is_nan() && q.is_nan()))
+            }
+            _ => false,
+        }
+    }
+
+    /// Combines the inputs added.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the inputs concerned when coordinates overlap or
+    /// break the chunk grid, or when inputs disagree on what must agree.
+    pub fn finish(mut self) -> Result<CombineOutput> {
+        if self.parts.is_empty() {
+            return Err(combine_error("nothing to combine: no inputs".into()));
+        }
+        let options = std::mem::take(&mut self.options);
+        let parts = &mut self.parts;
+        let mut dims = Vec::new();
+        for (k, dim) in options.concat.iter().enumerate() {
+            let rule = options.coords.get(dim).unwrap_or(&CoordRule::Data);
+            dims.push(dim_coords(parts, k, dim, rule)?);
+        }
+        let parts = &self.parts;
+        // Inputs in coordinate order.
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
+        check_overlaps(parts, &dims, &order)?;
+        // The parts' url indices are the combiner's; they are renumbered by first use at the
+        // end, so the store is the same whatever order the inputs came in.
+        let mut out = RefStore::new();
+        for url in self.urls.urls() {
+            out.intern_url(url);
+        }
+        let urls: Vec<u32> = (0..out.urls().len() as u32).collect();
+        let mut warnings = Vec::new();
+        merge_groups(parts, &order, &mut out, &mut warnings);
+        let names: BTreeSet<&String> = parts.iter().flat_map(|p| p.arrays.keys()).collect();
+        let coord_names: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
+        let written: BTreeSet<String> = dims.iter().map(|d| d.array_name.clone()).collect();
+        let has_new_dim = dims.iter().any(|d| !d.exists);
+        for name in names {
+            if written.contains(name) {
+                continue; // written from the combined coordinate values below
+            }
+            let having: Vec<usize> = order
+                .iter()
+                .copied()
+                .filter(|&i| parts[i].arrays.contains_key(name))
+                .collect();
+            let first = &parts[having[0]].arrays[name];
+            let leaf = name.rsplit('/').next().unwrap_or(name);
+            let named_identical = options.identical.iter().any(|v| v == name || v == leaf);
+            let has_concat_dim = first
+                .meta
+                .dimensions
+                .iter()
+                .any(|d| coord_names.contains(d.as_str()));
+            // Taken once: named identical, or without a concat dimension while every concat
+            // dimension already exists (`lat` in a time concat). With a new dimension, the
+            // others are stacked along it, as kerchunk does (name them identical to take them
+            // once): a rule that does not depend on the values keeps appends equal to one
+            // combine.
+            let array = if named_identical || (!has_concat_dim && !has_new_dim) {
+                identical_array(name, parts, &having, &urls)?
+            } else {
+                concat_array(name, parts, &having, &dims, &urls, &mut warnings)?
+            };
+            out.arrays.insert(name.clone(), array);
+        }
+        for d in &dims {
+            out.arrays
+                .insert(d.array_name.clone(), coord_array(d, parts, &order)?);
+        }
+        if let Some(threshold) = options.inline_threshold {
+            inline_small_chunks(&mut out, threshold)?;
+        }
+        out.add_parent_groups();
+        out.renumber_urls();
+        Ok(CombineOutput {
+            store: out,
+            warnings,
+        })
+    }
+}
+
+/// Replaces every range reference of at most `threshold` bytes by the bytes it refers to,
+/// read from the referenced files (the ranges of one file in one call, files on all cores).
+fn inline_small_chunks(store: &mut RefStore, threshold: u64) -> Result<()> {
+    /// A chunk to inline: its array, its number, its byte range in the file.
+    type Wanted<'a> = (&'a str, usize, std::ops::Range<u64>);
+    let mut wanted: BTreeMap<&str, Vec<Wanted<'_>>> = BTreeMap::new();
+    for (path, array) in &store.arrays {
+        for n in 0..array.chunks.len() {
+            if let ChunkRef::Range {
+                url,
+                offset,
+                length,
+            } = store.chunk_ref(array, n)
+            {
+                if length <= threshold {
+                    wanted
+                        .entry(url)
+                        .or_default()
+                        .push((path, n, offset..offset + length));
+                }
+            }
+        }
+    }
+    let fetched: Vec<(String, usize, bytes::Bytes)> = wanted
+        .par_iter()
+        .map(|(url, chunks)| {
+            let ranges: Vec<_> = chunks.iter().map(|(_, _, r)| r.clone()).collect();
+            let bytes = crate::io::read_ranges(url, &ranges)?;
+            Ok(chunks
+                .iter()
+                .zip(bytes)
+                .map(|((path, n, _), b)| ((*path).to_owned(), *n, b))
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    for (path, n, bytes) in fetched {
+        if let Some(array) = store.arrays.get_mut(&path) {
+            array.chunks.set_inline(n, bytes.to_vec());
+        }
+    }
+    Ok(())
 }
 
 /// Whether `input` is already part of `existing` (a store made by an earlier combine): every
@@ -258,50 +617,27 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
 /// # Errors
 /// As [`combine`], when coordinates cannot be found.
 pub fn already_in(existing: &Input, input: &Input, options: &CombineOptions) -> Result<bool> {
-    if options.concat.is_empty() {
-        return Ok(false);
-    }
-    for dim in &options.concat {
-        let rule = options.coords.get(dim).unwrap_or(&CoordRule::Data);
-        let (mut a, mut b) = (None, None);
-        let have = input_coords(existing, 0, dim, rule, &mut a).map_err(|reason| {
-            combine_error(format!("{}: coordinate {dim}: {reason}", existing.name))
-        })?;
-        let new = input_coords(input, 1, dim, rule, &mut b).map_err(|reason| {
-            combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
-        })?;
-        if !new.iter().all(|v| have.contains(v)) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    let mut combiner = Combiner::new(options.clone());
+    combiner.add(existing)?;
+    combiner.holds(0, input)
 }
 
-/// The coordinate values of every input along `dim`.
-fn dim_coords(inputs: &[Input], dim: &str, rule: &CoordRule) -> Result<DimCoords> {
-    let exists = inputs.iter().any(|i| {
-        i.store
-            .arrays
+/// The coordinate values of every part along `dim`, the `k`-th concat dimension (taken out
+/// of the parts).
+fn dim_coords(parts: &mut [Part], k: usize, dim: &str, rule: &CoordRule) -> Result<DimCoords> {
+    let exists = parts.iter().any(|p| {
+        p.arrays
             .values()
             .any(|a| a.meta.dimensions.iter().any(|d| d == dim))
     });
-    let per_input: Vec<(Vec<Coord>, Option<InputUnits>)> = inputs
-        .par_iter()
-        .enumerate()
-        .map(|(k, input)| {
-            let mut time_units = None;
-            input_coords(input, k, dim, rule, &mut time_units)
-                .map(|v| (v, time_units))
-                .map_err(|reason| {
-                    combine_error(format!("{}: coordinate {dim}: {reason}", input.name))
-                })
-        })
-        .collect::<Result<_>>()?;
-    let (values, mut units): (Vec<_>, Vec<_>) = per_input.into_iter().unzip();
+    let (values, mut units): (Vec<_>, Vec<_>) = parts
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.coords[k]))
+        .unzip();
     let mut global: Vec<Coord> = values.iter().flatten().cloned().collect();
     global.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     global.dedup();
-    let mut start = Vec::with_capacity(inputs.len());
+    let mut start = Vec::with_capacity(parts.len());
     for (k, v) in values.iter().enumerate() {
         // `global` is sorted: a binary search keeps 10,000 inputs fast.
         let p = v.first().map_or(0, |first| {
@@ -312,13 +648,13 @@ fn dim_coords(inputs: &[Input], dim: &str, rule: &CoordRule) -> Result<DimCoords
         if global.get(p..p + v.len()) != Some(&v[..]) {
             return Err(combine_error(format!(
                 "{}: its values along {dim} interleave with another input's or are not increasing",
-                inputs[k].name
+                parts[k].name
             )));
         }
         start.push(p);
     }
     // CF time is encoded in the units of the input that comes first.
-    let time_units = (0..inputs.len())
+    let time_units = (0..parts.len())
         .min_by_key(|&k| start[k])
         .and_then(|k| units[k].take());
     let array_name = match rule {
@@ -360,7 +696,7 @@ fn input_coords(
         other => other,
     };
     match rule {
-        CoordRule::Data => Ok(read_values(input, dim)?
+        CoordRule::Data => Ok(read_values(&input.store, dim)?
             .into_iter()
             .map(Coord::Num)
             .collect()),
@@ -381,7 +717,7 @@ fn input_coords(
             let units = text("units").ok_or_else(|| format!("{var} has no units attribute"))?;
             let calendar = text("calendar");
             let parsed = TimeUnits::parse(&units, calendar.as_deref())?;
-            let instants = read_values(input, var)?
+            let instants = read_values(&input.store, var)?
                 .into_iter()
                 .map(|v| parsed.decode(v).map(Coord::Time))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
@@ -439,12 +775,11 @@ fn value_coord(v: &Value) -> Coord {
 
 /// The values of variable `var` of an input, as f64 (read through the reader: inline or
 /// referenced).
-fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String> {
-    if let Some(values) = inline_values(input, var) {
+fn read_values(store: &RefStore, var: &str) -> std::result::Result<Vec<f64>, String> {
+    if let Some(values) = inline_values(store, var) {
         return Ok(values);
     }
-    let one = input
-        .store
+    let one = store
         .only_array(var)
         .ok_or_else(|| format!("no variable {var}"))?;
     let ds = Dataset::from_store(one);
@@ -461,8 +796,8 @@ fn read_values(input: &Input, var: &str) -> std::result::Result<Vec<f64>, String
 
 /// The values of an uncompressed array held in one inline chunk (coordinates usually are),
 /// decoded here without building a Zarr array: `None` for anything else.
-fn inline_values(input: &Input, var: &str) -> Option<Vec<f64>> {
-    let array = input.store.arrays.get(var)?;
+fn inline_values(store: &RefStore, var: &str) -> Option<Vec<f64>> {
+    let array = store.arrays.get(var)?;
     let meta = &array.meta;
     if !meta.filters.is_empty()
         || meta.compressor.is_some()
@@ -471,7 +806,7 @@ fn inline_values(input: &Input, var: &str) -> Option<Vec<f64>> {
     {
         return None;
     }
-    let crate::refs::ChunkRef::Inline(bytes) = input.store.chunk_ref(array, 0) else {
+    let ChunkRef::Inline(bytes) = store.chunk_ref(array, 0) else {
         return None;
     };
     let dtype = meta.dtype.as_bytes();
@@ -504,35 +839,42 @@ fn inline_values(input: &Input, var: &str) -> Option<Vec<f64>> {
 }
 
 /// Errors when two inputs claim one coordinate position.
-fn check_overlaps(inputs: &[Input], dims: &[DimCoords], order: &[usize]) -> Result<()> {
+fn check_overlaps(parts: &[Part], dims: &[DimCoords], order: &[usize]) -> Result<()> {
     if dims.is_empty() {
         return Ok(()); // a merge: inputs hold different variables of one grid
     }
-    let mut seen: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
+    // A cell of the combined coordinate grid by its C-order number.
+    let mut seen: HashMap<usize, usize> = HashMap::new();
     for &i in order {
-        let mut cells = vec![Vec::new()];
+        let mut cells = vec![0usize];
         for d in dims {
-            let n = d.values[i].len();
             cells = cells
                 .into_iter()
-                .flat_map(|c| (0..n).map(move |j| [c.clone(), vec![d.start[i] + j]].concat()))
+                .flat_map(|c| {
+                    (0..d.values[i].len()).map(move |j| c * d.global.len() + d.start[i] + j)
+                })
                 .collect();
         }
         for cell in cells {
-            if let Some(&other) = seen.get(&cell) {
-                let at: Vec<String> = dims
-                    .iter()
-                    .zip(&cell)
-                    .map(|(d, &p)| format!("{}={}", d.dim, show(&d.global[p])))
-                    .collect();
+            if let Some(other) = seen.insert(cell, i) {
+                let mut rest = cell;
+                let mut at = Vec::new();
+                for d in dims.iter().rev() {
+                    at.push(format!(
+                        "{}={}",
+                        d.dim,
+                        show(&d.global[rest % d.global.len()])
+                    ));
+                    rest /= d.global.len();
+                }
+                at.reverse();
                 return Err(combine_error(format!(
                     "{} and {} both hold {}: duplicate or overlapping coordinate values",
-                    inputs[other].name,
-                    inputs[i].name,
+                    parts[other].name,
+                    parts[i].name,
                     at.join(", ")
                 )));
             }
-            seen.insert(cell, i);
         }
     }
     Ok(())
@@ -547,9 +889,15 @@ fn show(c: &Coord) -> String {
 }
 
 /// Group attributes: the first input's, differing values named in a warning.
-fn merge_groups(inputs: &[Input], order: &[usize], out: &mut RefStore, warnings: &mut Vec<String>) {
+fn merge_groups(parts: &[Part], order: &[usize], out: &mut RefStore, warnings: &mut Vec<String>) {
+    let mut merged: Option<&Arc<BTreeMap<String, Attrs>>> = None;
     for &i in order {
-        for (path, attrs) in &inputs[i].store.groups {
+        // Inputs sharing the groups of one merged before add nothing.
+        if merged.is_some_and(|m| Arc::ptr_eq(m, &parts[i].groups)) {
+            continue;
+        }
+        merged = Some(&parts[i].groups);
+        for (path, attrs) in parts[i].groups.iter() {
             let have = out.groups.entry(path.clone()).or_default();
             for (k, v) in attrs {
                 match have.get(k) {
@@ -558,7 +906,7 @@ fn merge_groups(inputs: &[Input], order: &[usize], out: &mut RefStore, warnings:
                     }
                     Some(first) if first != v => warnings.push(format!(
                         "group /{path}: attribute {k} differs in {} ({v}); the first input's ({first}) is kept",
-                        inputs[i].name
+                        parts[i].name
                     )),
                     Some(_) => {}
                 }
@@ -636,69 +984,52 @@ fn agreement(
 /// An array taken once: the first input's, checked identical in the others.
 fn identical_array(
     name: &str,
-    inputs: &[Input],
+    parts: &[Part],
     having: &[usize],
-    url_maps: &[Vec<u32>],
+    urls: &[u32],
 ) -> Result<ArrayRefs> {
     let first = having[0];
-    let a = &inputs[first].store.arrays[name];
+    let a = &parts[first].arrays[name];
     for &i in &having[1..] {
-        let b = &inputs[i].store.arrays[name];
-        agreement(
-            name,
-            (&inputs[first].name, &a.meta),
-            (&inputs[i].name, &b.meta),
-            &BTreeSet::new(),
-        )?;
+        let b = &parts[i].arrays[name];
+        if !Arc::ptr_eq(&a.meta, &b.meta) {
+            agreement(
+                name,
+                (&parts[first].name, &a.meta),
+                (&parts[i].name, &b.meta),
+                &BTreeSet::new(),
+            )?;
+        }
+        if Arc::ptr_eq(&a.chunks, &b.chunks) {
+            continue;
+        }
         let same_shape = a.meta.shape == b.meta.shape;
-        let differing = (0..a.chunks.len()).find(|&n| {
-            !same_shape
-                || !a
-                    .chunks
-                    .same_chunk(n, &url_maps[first], &b.chunks, n, &url_maps[i])
-        });
-        // Different references may still hold the same values (a coordinate in every file).
-        let differing = differing.filter(|_| !same_small_values(name, &inputs[first], &inputs[i]));
+        let differing = (0..a.chunks.len())
+            .find(|&n| !same_shape || !a.chunks.same_chunk(n, urls, &b.chunks, n, urls));
+        // Different references may still hold the same values (a coordinate in every file):
+        // both hold the first input's values, then.
+        let differing = differing.filter(|_| !(a.matches_reference && b.matches_reference));
         if let Some(n) = differing {
             return Err(combine_error(format!(
                 "{name}: taken once (it has no concat dimension, or was named identical) but {} and {} differ (chunk {}); name a concat dimension it has, or leave it out of --identical",
-                inputs[first].name,
-                inputs[i].name,
+                parts[first].name,
+                parts[i].name,
                 a.chunks.key(n)
             )));
         }
     }
     let mut chunks = ChunkManifest::new(a.chunks.grid()).map_err(combine_error)?;
     for n in 0..a.chunks.len() {
-        chunks.copy_chunk(n, &a.chunks, n, &url_maps[first]);
+        chunks.copy_chunk(n, &a.chunks, n, urls);
     }
     Ok(ArrayRefs {
-        meta: a.meta.clone(),
+        meta: (*a.meta).clone(),
         chunks,
     })
 }
 
 /// Arrays at most this large (decoded) are compared by value when their references differ.
 const MAX_COMPARED_BYTES: u64 = 16 << 20;
-
-/// Whether `name` holds the same values in two inputs (NaN equal to NaN), for small numeric
-/// arrays; `false` when they differ or cannot be compared.
-fn same_small_values(name: &str, a: &Input, b: &Input) -> bool {
-    let meta = &a.store.arrays[name].meta;
-    let bytes = meta.shape.iter().product::<u64>() * meta.item_size().unwrap_or(8) as u64;
-    if bytes > MAX_COMPARED_BYTES {
-        return false;
-    }
-    match (read_values(a, name), read_values(b, name)) {
-        (Ok(x), Ok(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(&y)
-                    .all(|(p, q)| p.total_cmp(q).is_eq() || (p.is_nan() && q.is_nan()))
-        }
-        _ => false,
-    }
-}
 
 /// An array concatenated along the concat dimensions.
 ///
@@ -708,18 +1039,18 @@ fn same_small_values(name: &str, a: &Input, b: &Input) -> bool {
 /// does not) counts as one step along it.
 fn concat_array(
     name: &str,
-    inputs: &[Input],
+    parts: &[Part],
     having: &[usize],
     dims: &[DimCoords],
-    url_maps: &[Vec<u32>],
+    urls: &[u32],
     warnings: &mut Vec<String>,
 ) -> Result<ArrayRefs> {
     let first = having[0];
-    let base = &inputs[first].store.arrays[name].meta;
+    let base = &parts[first].arrays[name].meta;
     let in_some: BTreeSet<&str> = having
         .iter()
         .flat_map(|&i| {
-            inputs[i].store.arrays[name]
+            parts[i].arrays[name]
                 .meta
                 .dimensions
                 .iter()
@@ -733,7 +1064,7 @@ fn concat_array(
         .chain(base.dimensions.iter().cloned())
         .collect();
     let concat: BTreeSet<&str> = dims.iter().map(|d| d.dim.as_str()).collect();
-    let expanded_base = expand(name, &inputs[first].name, base, &out_dims, &concat)?;
+    let expanded_base = expand(name, &parts[first].name, base, &out_dims, &concat)?;
     let mut meta = expanded_base.clone();
     for (k, dim) in out_dims.iter().enumerate() {
         if let Some(d) = dims.iter().find(|d| &d.dim == dim) {
@@ -742,41 +1073,46 @@ fn concat_array(
     }
     let mut chunks = ChunkManifest::new(&meta.grid()).map_err(combine_error)?;
     for &i in having {
-        let b = &inputs[i].store.arrays[name];
-        let expanded = expand(name, &inputs[i].name, &b.meta, &out_dims, &concat)?;
-        agreement(
-            name,
-            (&inputs[first].name, &expanded_base),
-            (&inputs[i].name, &expanded),
-            &concat,
-        )?;
-        let offset = chunk_offsets(name, &inputs[i].name, &expanded, dims, i)?;
+        let b = &parts[i].arrays[name];
+        // Inputs sharing the first one's metadata agree with it.
+        let expanded = if Arc::ptr_eq(base, &b.meta) {
+            std::borrow::Cow::Borrowed(&expanded_base)
+        } else {
+            let expanded = expand(name, &parts[i].name, &b.meta, &out_dims, &concat)?;
+            agreement(
+                name,
+                (&parts[first].name, &expanded_base),
+                (&parts[i].name, &expanded),
+                &concat,
+            )?;
+            std::borrow::Cow::Owned(expanded)
+        };
+        let offset = chunk_offsets(name, &parts[i].name, &expanded, dims, i)?;
         let present: Vec<bool> = out_dims
             .iter()
             .map(|d| b.meta.dimensions.contains(d))
             .collect();
+        let mut out_pos = vec![0; out_dims.len()];
         for n in 0..b.chunks.len() {
             let mut pos = b.chunks.position(n).into_iter();
-            let out_pos: Vec<u64> = offset
-                .iter()
-                .zip(&present)
-                .map(|(o, &has)| o + if has { pos.next().unwrap_or(0) } else { 0 })
-                .collect();
+            for ((p, o), &has) in out_pos.iter_mut().zip(&offset).zip(&present) {
+                *p = o + if has { pos.next().unwrap_or(0) } else { 0 };
+            }
             let Some(m) = chunks.linear(&out_pos) else {
                 return Err(combine_error(format!(
                     "{name}: {}: chunk {} falls outside the combined grid",
-                    inputs[i].name,
+                    parts[i].name,
                     b.chunks.key(n)
                 )));
             };
-            chunks.copy_chunk(m, &b.chunks, n, &url_maps[i]);
+            chunks.copy_chunk(m, &b.chunks, n, urls);
         }
     }
-    let missing = inputs.len() - having.len();
+    let missing = parts.len() - having.len();
     if missing > 0 {
         warnings.push(format!(
             "{name}: {missing} of {} inputs do not have it; their part reads as the fill value",
-            inputs.len()
+            parts.len()
         ));
     }
     Ok(ArrayRefs { meta, chunks })
@@ -859,11 +1195,11 @@ fn chunk_offsets(
 }
 
 /// The combined coordinate array of a concat dimension (stored inline).
-fn coord_array(d: &DimCoords, inputs: &[Input], order: &[usize]) -> Result<ArrayRefs> {
+fn coord_array(d: &DimCoords, parts: &[Part], order: &[usize]) -> Result<ArrayRefs> {
     let source = order
         .iter()
-        .find_map(|&i| inputs[i].store.arrays.get(&d.array_name))
-        .map(|a| a.meta.clone());
+        .find_map(|&i| parts[i].arrays.get(&d.array_name))
+        .map(|a| (*a.meta).clone());
     let mut attrs = source.as_ref().map(|m| m.attrs.clone()).unwrap_or_default();
     let (dtype, bytes): (String, Vec<u8>) = if let Some((units, calendar)) = &d.time_units {
         let instants: Vec<i64> = d
@@ -992,7 +1328,11 @@ mod tests {
         ];
         for (dtype, bytes, want) in cases {
             let input = one_array(dtype, bytes, 2);
-            assert_eq!(inline_values(&input, "x"), Some(want.clone()), "{dtype}");
+            assert_eq!(
+                inline_values(&input.store, "x"),
+                Some(want.clone()),
+                "{dtype}"
+            );
             // The same values through the Zarr reader.
             let one = input.store.only_array("x").unwrap();
             let ds = Dataset::from_store(one);

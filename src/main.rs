@@ -17,6 +17,15 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // mimalloc asks for transparent huge pages, and the kernel then zeroes and counts 2 MiB
+    // for every region touched: combining 1,000 small stores peaked at 46 MB instead of 31
+    // and spent a fifth of its time zeroing pages it never used. (Only the flag of this
+    // process is set; the call cannot fail in a way that matters.)
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,

@@ -2,7 +2,7 @@
 //! split of them into a first combine and later appends give byte-identical stores; what must
 //! agree is checked. (Values against xarray: `tests/interop/test_combine.py`.)
 
-use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
+use chunkref::combine::{combine, CombineOptions, Combiner, CoordRule, Input};
 use chunkref::refs::{json, ArrayMeta, ArrayRefs, Attrs, ChunkManifest, RefStore};
 use serde_json::{json as j, Value};
 
@@ -131,6 +131,51 @@ fn any_order_and_any_split_into_appends_give_the_same_bytes() {
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&want),
             "split {sizes:?}"
+        );
+    }
+}
+
+/// `store` written as kerchunk Parquet (record size `record_size`) and read back.
+fn through_parquet(store: &RefStore, record_size: usize) -> RefStore {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.parq");
+    chunkref::refs::parquet::write(store, &path, record_size).unwrap();
+    chunkref::refs::parquet::read(&path, "store.parq").unwrap()
+}
+
+#[test]
+fn batches_of_any_size_and_parquet_inputs_give_the_same_bytes() {
+    // More days than fit in one month: the streaming combiner sees metadata and coordinates
+    // shared across batches, and inputs read from Parquet as well as JSON.
+    let all: Vec<Input> = (1..=28).map(|d| daily(&format!("day{d}"), d)).collect();
+    let options = time_options();
+    let want = bytes(&all, &options);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..12 {
+        let mut inputs: Vec<Input> = all.clone();
+        for i in (1..inputs.len()).rev() {
+            inputs.swap(i, rng.next(i + 1));
+        }
+        for input in &mut inputs {
+            if rng.next(3) == 0 {
+                input.store = through_parquet(&input.store, 1 + rng.next(4));
+            }
+        }
+        let mut combiner = Combiner::new(options.clone());
+        let mut rest = &inputs[..];
+        let mut sizes = Vec::new();
+        while !rest.is_empty() {
+            let n = (1 + rng.next(9)).min(rest.len());
+            combiner.add_all(&rest[..n]).unwrap();
+            sizes.push(n);
+            rest = &rest[n..];
+        }
+        assert_eq!(combiner.len(), all.len());
+        let got = json::to_json(&combiner.finish().unwrap().store);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "round {round}, batches {sizes:?}"
         );
     }
 }

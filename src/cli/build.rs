@@ -89,7 +89,7 @@ pub(crate) fn run(args: &BuildArgs) -> anyhow::Result<ExitCode> {
             files.len()
         );
     }
-    finish(&args.flags, inputs)
+    finish(&args.flags, None, [Ok(inputs)])
 }
 
 /// The files an input names: itself, the files under a directory, or a glob's matches.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chunkref::combine::{combine, CombineOptions, CoordRule, Input};
+use chunkref::combine::{CombineOptions, Combiner, CoordRule, Input};
 use rayon::prelude::*;
 
 use super::convert::{load, save, Format};
@@ -51,6 +51,12 @@ pub(crate) struct CombineArgs {
     /// Reference stores to combine (kerchunk JSON files or Parquet store directories).
     #[arg(required = true, value_name = "STORE")]
     inputs: Vec<PathBuf>,
+
+    /// Store chunks referenced with at most this many bytes inline in the combined store,
+    /// read from the files they are in [default: references stay as the inputs have them].
+    /// (`build` inlines while scanning, with its own --inline-threshold.)
+    #[arg(long, value_name = "BYTES")]
+    inline_threshold: Option<u64>,
 
     #[command(flatten)]
     flags: CombineFlags,
@@ -106,14 +112,18 @@ pub(crate) struct CombineFlags {
 }
 
 pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
-    // Parsing is most of the work for thousands of inputs: on all cores, in argument order.
-    let inputs = args
+    // Parsing is most of the work for thousands of inputs: a batch at a time on all cores,
+    // each batch added (and dropped) before the next is read, so memory holds one batch of
+    // parsed stores besides what the combine keeps.
+    let batches = args
         .inputs
-        .par_iter()
-        .map(|p| read_store(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    finish(&args.flags, inputs)
+        .chunks(BATCH)
+        .map(|batch| batch.par_iter().map(|p| read_store(p)).collect());
+    finish(&args.flags, args.inline_threshold, batches)
 }
+
+/// Stores read at once.
+const BATCH: usize = 64;
 
 fn read_store(path: &Path) -> anyhow::Result<Input> {
     let name = path.to_string_lossy().into_owned();
@@ -121,8 +131,13 @@ fn read_store(path: &Path) -> anyhow::Result<Input> {
     Ok(Input { name, store })
 }
 
-/// Combines `new` (after the store appended to, if any) and writes the result.
-pub(crate) fn finish(flags: &CombineFlags, new: Vec<Input>) -> anyhow::Result<ExitCode> {
+/// Combines the batches of inputs (after the store appended to, if any) and writes the
+/// result.
+pub(crate) fn finish(
+    flags: &CombineFlags,
+    inline_threshold: Option<u64>,
+    batches: impl IntoIterator<Item = anyhow::Result<Vec<Input>>>,
+) -> anyhow::Result<ExitCode> {
     let mut coords = BTreeMap::new();
     for spec in &flags.coord {
         let (dim, rule) = spec
@@ -134,17 +149,28 @@ pub(crate) fn finish(flags: &CombineFlags, new: Vec<Input>) -> anyhow::Result<Ex
         concat: flags.concat.clone(),
         coords,
         identical: flags.identical.clone(),
+        inline_threshold,
     };
-    let mut inputs = Vec::with_capacity(new.len() + 1);
-    if let Some(existing) = &flags.append_to {
-        inputs.push(read_store(existing)?);
+    let mut combiner = Combiner::new(options);
+    // The store appended to is the first input (its parsed form dropped once added).
+    let mut existing = None;
+    if let Some(path) = &flags.append_to {
+        let store = read_store(path)?;
+        combiner.add(&store)?;
+        existing = Some(store.name);
     }
-    for input in new {
-        if let Some(existing) = inputs.first().filter(|_| flags.append_to.is_some()) {
-            if chunkref::combine::already_in(existing, &input, &options)? {
+    for batch in batches {
+        let mut batch = batch?;
+        if let Some(existing) = &existing {
+            let mut kept = Vec::with_capacity(batch.len());
+            for input in batch {
+                if !combiner.holds(0, &input)? {
+                    kept.push(input);
+                    continue;
+                }
                 let what = format!(
                     "{}: its coordinates are already in {}",
-                    input.name, existing.name
+                    input.name, existing
                 );
                 if flags.on_duplicate == OnDuplicate::Skip {
                     eprintln!("chunkref: warning: {what}; skipped");
@@ -152,10 +178,12 @@ pub(crate) fn finish(flags: &CombineFlags, new: Vec<Input>) -> anyhow::Result<Ex
                 }
                 anyhow::bail!("{what} (--on-duplicate skip leaves such inputs out)");
             }
+            batch = kept;
         }
-        inputs.push(input);
+        combiner.add_all(&batch)?;
+        batch.into_par_iter().for_each(drop);
     }
-    let out = combine(&inputs, &options)?;
+    let out = combiner.finish()?;
     if !flags.quiet {
         for w in &out.warnings {
             eprintln!("chunkref: warning: {w}");

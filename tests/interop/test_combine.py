@@ -13,6 +13,7 @@ must fail with a message naming the inputs, writing nothing.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import warnings
 from pathlib import Path
@@ -271,3 +272,65 @@ def test_build_equals_scan_then_combine_and_appends(tmp_path, daily):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "era5_20200104.nc" in proc.stderr and "nothing written" in proc.stderr, proc.stderr
     assert not bad.exists()
+
+
+def test_many_inputs_with_referenced_coordinates_are_checked_by_value(tmp_path):
+    """150 daily files (more than one batch of parsed stores), scanned without inlining, so
+    each file's lat/lon are references into that file: taken once because their values agree,
+    and a file whose lat differs fails naming it."""
+    files = []
+    for day in range(150):
+        p = tmp_path / f"day{day:03d}.nc"
+        make_file(p, f"hours since 2020-01-01 00:00:00", [24.0 * day], seed=day)
+        files.append(p)
+    refs = tmp_path / "refs"
+    proc = subprocess.run(chunkref_command() + ["scan", *map(str, files), "-o", f"{refs}/",
+                                                "--inline-threshold", "0"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    stores = [refs / f"{p.name}.json" for p in files]
+    out = tmp_path / "all.json"
+    # Given in reverse: ordered by time all the same.
+    proc = combine(stores[::-1], out, "--concat", "time", "--coord", "time=cf:time",
+                   "--identical", "lat,lon")
+    assert proc.returncode == 0, proc.stderr
+    ours = open_store(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = mfdataset(files, concat_dim="time")
+    assert_same(ours, theirs)
+    np.testing.assert_array_equal(get_npy(out, "t2m"), theirs.t2m.values)
+
+    with netCDF4.Dataset(files[100], "a") as nc:
+        nc["lat"][0] = -41.0
+    (changed,) = scan([files[100]], refs)
+    proc = combine(stores, tmp_path / "bad.json", "--concat", "time", "--coord", "time=cf:time",
+                   "--identical", "lat,lon")
+    assert proc.returncode != 0, proc.stderr
+    assert "lat" in proc.stderr and "day100.nc" in proc.stderr, proc.stderr
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_inline_threshold_inlines_small_referenced_chunks(tmp_path, daily):
+    """Scanned without inlining, combined with --inline-threshold: chunks up to the threshold
+    are read into the store (the rest stay references), and the values are the files'."""
+    refs = tmp_path / "refs"
+    proc = subprocess.run(chunkref_command() + ["scan", *map(str, daily), "-o", f"{refs}/",
+                                                "--inline-threshold", "0"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    stores = [refs / f"{p.name}.json" for p in daily]
+    lat_len = json.loads(stores[0].read_text())["refs"]["lat/0"][2]
+    out = tmp_path / "inlined.json"
+    proc = combine(stores, out, "--concat", "time", "--coord", "time=cf:time",
+                   "--inline-threshold", str(lat_len))
+    assert proc.returncode == 0, proc.stderr
+    refs_out = json.loads(out.read_text())["refs"]
+    assert refs_out["lat/0"].startswith("base64:"), refs_out["lat/0"]
+    big = [k for k, v in refs_out.items() if k.startswith("t2m/") and not k.endswith(("zarray", "zattrs"))]
+    assert big and all(isinstance(refs_out[k], list) and refs_out[k][2] > lat_len for k in big)
+    ours = open_store(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = mfdataset(sorted(daily), concat_dim="time")
+    assert_same(ours, theirs)
