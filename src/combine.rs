@@ -26,7 +26,8 @@
 //!   other dimensions must agree: a mismatch is an error naming both inputs;
 //! - two inputs at one coordinate position are an error; a position no input fills reads as
 //!   the fill value (a warning says how many);
-//! - attributes: the first input's win; keys whose values differ are named in a warning.
+//! - attributes: the first input's win; keys whose values differ are named in a warning. The
+//!   root attribute [`RECIPE_ATTR`] records the options, for appends.
 
 pub mod cftime;
 
@@ -94,6 +95,30 @@ impl CoordRule {
     }
 }
 
+impl std::fmt::Display for CoordRule {
+    /// The rule as [`CoordRule::parse`] reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Data => f.write_str("data"),
+            Self::CfTime(var) => write!(f, "cf:{var}"),
+            Self::Regex(re) => write!(f, "regex:{}", re.as_str()),
+            Self::Attr(name) => write!(f, "attr:{name}"),
+            Self::Position => f.write_str("position"),
+            Self::List(items) => {
+                let items: Vec<String> = items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect();
+                write!(f, "list:{}", items.join(","))
+            }
+        }
+    }
+}
+
+/// The root attribute in which a combined store records the options that made it, so that
+/// appending to it needs none.
+pub const RECIPE_ATTR: &str = "chunkref_combine";
+
 /// How to combine.
 #[derive(Debug, Clone, Default)]
 pub struct CombineOptions {
@@ -138,6 +163,66 @@ impl CombineOptions {
     pub fn inline_threshold(mut self, bytes: u64) -> Self {
         self.inline_threshold = Some(bytes);
         self
+    }
+
+    /// The options as recorded in a combined store's [`RECIPE_ATTR`] attribute.
+    #[must_use]
+    pub fn recipe(&self) -> Value {
+        let coords: serde_json::Map<String, Value> = self
+            .coords
+            .iter()
+            .map(|(dim, rule)| (dim.clone(), Value::from(rule.to_string())))
+            .collect();
+        let mut recipe = json!({
+            "concat": self.concat,
+            "coords": coords,
+            "identical": self.identical,
+        });
+        if let Some(t) = self.inline_threshold {
+            recipe["inline_threshold"] = json!(t);
+        }
+        recipe
+    }
+
+    /// The options a combined store records in its [`RECIPE_ATTR`] attribute, if it has one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the attribute is there but not a recipe.
+    pub fn recorded_in(store: &RefStore) -> Result<Option<Self>> {
+        let Some(recipe) = store.groups.get("").and_then(|a| a.get(RECIPE_ATTR)) else {
+            return Ok(None);
+        };
+        let bad = || {
+            combine_error(format!(
+                "the store's {RECIPE_ATTR} attribute is not a combine recipe: {recipe}"
+            ))
+        };
+        let names = |key: &str| -> Result<Vec<String>> {
+            recipe
+                .get(key)
+                .and_then(Value::as_array)
+                .ok_or_else(bad)?
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(bad))
+                .collect()
+        };
+        let mut coords = BTreeMap::new();
+        for (dim, rule) in recipe
+            .get("coords")
+            .and_then(Value::as_object)
+            .ok_or_else(bad)?
+        {
+            coords.insert(
+                dim.clone(),
+                CoordRule::parse(rule.as_str().ok_or_else(bad)?)?,
+            );
+        }
+        Ok(Some(Self {
+            concat: names("concat")?,
+            coords,
+            identical: names("identical")?,
+            inline_threshold: recipe.get("inline_threshold").and_then(Value::as_u64),
+        }))
     }
 }
 
@@ -556,6 +641,10 @@ impl Combiner {
         if let Some(threshold) = options.inline_threshold {
             inline_small_chunks(&mut out, threshold)?;
         }
+        out.groups
+            .entry(String::new())
+            .or_default()
+            .insert(RECIPE_ATTR.into(), options.recipe());
         out.add_parent_groups();
         out.renumber_urls();
         Ok(CombineOutput {
@@ -1286,6 +1375,38 @@ mod tests {
             name: "in".into(),
             store,
         }
+    }
+
+    #[test]
+    fn the_recipe_a_store_records_reads_back_as_the_options() {
+        let options = CombineOptions::along(["member", "time"])
+            .coord("member", CoordRule::parse(r"regex:member(\d+)_").unwrap())
+            .coord("time", CoordRule::parse("cf:time").unwrap())
+            .coord("x", CoordRule::parse("list:a,2,b").unwrap())
+            .coord("y", CoordRule::parse("attr:run").unwrap())
+            .coord("z", CoordRule::parse("position").unwrap())
+            .identical(["lat"])
+            .inline_threshold(300);
+        let mut store = RefStore::new();
+        store
+            .groups
+            .get_mut("")
+            .unwrap()
+            .insert(RECIPE_ATTR.into(), options.recipe());
+        let back = CombineOptions::recorded_in(&store).unwrap().unwrap();
+        assert_eq!(back.recipe(), options.recipe());
+        assert_eq!(back.coords["member"].to_string(), r"regex:member(\d+)_");
+        assert_eq!(back.coords["x"].to_string(), "list:a,2,b");
+        assert_eq!(back.inline_threshold, Some(300));
+        assert!(CombineOptions::recorded_in(&RefStore::new())
+            .unwrap()
+            .is_none());
+        store
+            .groups
+            .get_mut("")
+            .unwrap()
+            .insert(RECIPE_ATTR.into(), json!("not a recipe"));
+        assert!(CombineOptions::recorded_in(&store).is_err());
     }
 
     #[test]

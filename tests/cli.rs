@@ -449,6 +449,20 @@ fn help_teaches() {
     ] {
         assert!(text.contains(expected), "scan --help lacks {expected}");
     }
+    for (command, expected) in [
+        ("combine", "Coordinate rules"),
+        ("combine", "Examples:"),
+        ("combine", "--append-to"),
+        ("combine", "--merge"),
+        ("build", "Examples:"),
+        ("convert", "Parquet"),
+    ] {
+        let text = stdout(&chunkref(dir.path(), &[command, "--help"]));
+        assert!(
+            text.contains(expected),
+            "{command} --help lacks {expected}:\n{text}"
+        );
+    }
 }
 
 /// Every fixture cut at 40 places, scanned by worker processes: each file fails alone with an

@@ -10,6 +10,15 @@ use rayon::prelude::*;
 
 use super::convert::{load, save, Format};
 
+/// What to do when an appended input is already in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OnDuplicate {
+    /// Stop with an error naming the input; nothing is written.
+    Error,
+    /// Leave the input out, with a warning.
+    Skip,
+}
+
 /// Combine reference stores into one consolidated store, concatenated along dimensions.
 ///
 /// Inputs are ordered by their coordinate values along the concat dimensions, never by the
@@ -33,17 +42,11 @@ use super::convert::{load, save, Format};
 ///   chunkref combine refs/tas_*.json --concat member,time --coord 'member=regex:member(\d+)' \
 ///       --coord time=cf:time --identical lat,lon -o ens.json
 ///
-///   chunkref combine refs/era5_202002*.json --append-to era5.json --concat time --coord time=cf:time
+///   chunkref combine refs/era5_202002*.json --append-to era5.json    # its options recorded in it
 ///
 ///   chunkref combine refs/tas_*.json --concat time --coord time=cf:time -o tas.parq
-/// What to do when an appended input is already in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum OnDuplicate {
-    /// Stop with an error naming the input; nothing is written.
-    Error,
-    /// Leave the input out, with a warning.
-    Skip,
-}
+///
+///   chunkref combine refs/t2m.json refs/d2m.json --merge -o surface.json
 
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -69,6 +72,11 @@ pub(crate) struct CombineFlags {
     #[arg(long, value_name = "DIMS", value_delimiter = ',')]
     concat: Vec<String>,
 
+    /// Merge inputs that hold different variables of one grid (no concatenation): a variable
+    /// in several inputs is taken once and must be identical in all.
+    #[arg(long, conflicts_with = "concat")]
+    merge: bool,
+
     /// Where a concat dimension's coordinate values come from: DIM=RULE (repeatable).
     #[arg(long, value_name = "DIM=RULE")]
     coord: Vec<String>,
@@ -88,7 +96,8 @@ pub(crate) struct CombineFlags {
     output: Option<PathBuf>,
 
     /// Add the inputs to this combined store (replaced atomically): the result is the store
-    /// combining everything at once would give.
+    /// combining everything at once would give. Without --concat or --merge, the options the
+    /// store records (its chunkref_combine attribute) are used.
     #[arg(long, value_name = "STORE")]
     append_to: Option<PathBuf>,
 
@@ -131,13 +140,11 @@ fn read_store(path: &Path) -> anyhow::Result<Input> {
     Ok(Input { name, store })
 }
 
-/// Combines the batches of inputs (after the store appended to, if any) and writes the
-/// result.
-pub(crate) fn finish(
+/// The combine options the flags give.
+fn options_from(
     flags: &CombineFlags,
     inline_threshold: Option<u64>,
-    batches: impl IntoIterator<Item = anyhow::Result<Vec<Input>>>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<CombineOptions> {
     let mut coords = BTreeMap::new();
     for spec in &flags.coord {
         let (dim, rule) = spec
@@ -145,20 +152,51 @@ pub(crate) fn finish(
             .with_context(|| format!("--coord {spec:?}: expected DIM=RULE"))?;
         coords.insert(dim.to_owned(), CoordRule::parse(rule)?);
     }
-    let options = CombineOptions {
+    Ok(CombineOptions {
         concat: flags.concat.clone(),
         coords,
         identical: flags.identical.clone(),
         inline_threshold,
+    })
+}
+
+/// Combines the batches of inputs (after the store appended to, if any) and writes the
+/// result.
+pub(crate) fn finish(
+    flags: &CombineFlags,
+    inline_threshold: Option<u64>,
+    batches: impl IntoIterator<Item = anyhow::Result<Vec<Input>>>,
+) -> anyhow::Result<ExitCode> {
+    // The store appended to is the first input (its parsed form dropped once added).
+    let existing = flags
+        .append_to
+        .as_ref()
+        .map(|p| read_store(p))
+        .transpose()?;
+    let options = match &existing {
+        Some(e) if flags.concat.is_empty() && !flags.merge => {
+            let mut recorded = CombineOptions::recorded_in(&e.store)?.with_context(|| {
+                format!(
+                    "{}: the store does not record how it was combined: give --concat (and --coord) or --merge",
+                    e.name
+                )
+            })?;
+            recorded.inline_threshold = inline_threshold.or(recorded.inline_threshold);
+            recorded
+        }
+        None if flags.concat.is_empty() && !flags.merge => anyhow::bail!(
+            "nothing to concatenate along: give --concat DIMS (with --coord DIM=RULE), or --merge for inputs holding different variables of one grid"
+        ),
+        _ => options_from(flags, inline_threshold)?,
     };
     let mut combiner = Combiner::new(options);
-    // The store appended to is the first input (its parsed form dropped once added).
-    let mut existing = None;
-    if let Some(path) = &flags.append_to {
-        let store = read_store(path)?;
-        combiner.add(&store)?;
-        existing = Some(store.name);
-    }
+    let existing = match existing {
+        Some(store) => {
+            combiner.add(&store)?;
+            Some(store.name)
+        }
+        None => None,
+    };
     for batch in batches {
         let mut batch = batch?;
         if let Some(existing) = &existing {

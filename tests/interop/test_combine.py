@@ -156,6 +156,8 @@ def test_merge_of_different_variables(tmp_path):
     stores = scan([a, b], tmp_path / "refs")
     out = tmp_path / "merged.json"
     proc = combine(stores, out)
+    assert proc.returncode != 0 and "--merge" in proc.stderr, proc.stderr  # neither --concat nor --merge
+    proc = combine(stores, out, "--merge")
     assert proc.returncode == 0, proc.stderr
     ours = open_store(out)
     theirs = xr.merge([xr.open_dataset(a), xr.open_dataset(b)]).load()
@@ -222,11 +224,19 @@ def test_appending_a_member_gives_the_same_bytes(tmp_path):
     assert combine(stores, at_once, *args).returncode == 0
     grown = tmp_path / "grown.json"
     assert combine(stores[:2], grown, *args).returncode == 0
-    proc = subprocess.run(chunkref_command() + ["combine", str(stores[2]), "--append-to", str(grown), *args],
+    # No options: the store records how it was made (its chunkref_combine attribute).
+    proc = subprocess.run(chunkref_command() + ["combine", str(stores[2]), "--append-to", str(grown)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert grown.read_bytes() == at_once.read_bytes()
-    assert open_store(grown).tas.dims == ("member", "time", "lat", "lon")
+    ours = open_store(grown)
+    assert ours.tas.dims == ("member", "time", "lat", "lon")
+    assert ours.attrs["chunkref_combine"] == {"concat": ["member", "time"], "identical": ["lat", "lon"],
+                                              "coords": {"member": r"regex:member(\d+)", "time": "cf:time"}}
+    # A store that does not record it (a single file's scan) needs the options.
+    proc = subprocess.run(chunkref_command() + ["combine", str(stores[2]), "--append-to", str(stores[0])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "does not record" in proc.stderr and "--concat" in proc.stderr, proc.stderr
 
 
 def test_sharded_scans_combine_to_the_same_bytes(tmp_path, daily):
@@ -261,7 +271,8 @@ def test_build_equals_scan_then_combine_and_appends(tmp_path, daily):
     first_two = [str(p) for p in sorted(daily)[:2]]
     assert subprocess.run(chunkref_command() + ["build", *first_two, "-o", str(grown), *args],
                           capture_output=True, text=True, timeout=120).returncode == 0
-    proc = subprocess.run(chunkref_command() + ["build", str(tmp_path / "era5_20200103.nc"), "--append-to", str(grown), *args],
+    # As the issue has it: no options, the store's own.
+    proc = subprocess.run(chunkref_command() + ["build", str(tmp_path / "era5_20200103.nc"), "--append-to", str(grown)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert grown.read_bytes() == combined.read_bytes()
