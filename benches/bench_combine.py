@@ -25,9 +25,11 @@ inputs if 1,000 took over 5 minutes), or when its peak memory, scaled the same w
 seconds; repeated runs (best of --runs) only while one takes under --kerchunk-repeat-below
 seconds (default 30). The output says what was skipped and why.
 
-Peak memory: the RSS high-water mark (ru_maxrss from wait4) of each tool's process (for
-kerchunk, the Python interpreter with numpy/zarr/fsspec/kerchunk imported: the RSS after the
-imports is reported too). Inputs are read once beforehand so both see a warm page cache.
+Peak memory: the RSS high-water mark (ru_maxrss) of each tool's process, read by GNU time
+(/usr/bin/time) when installed (for kerchunk, the Python interpreter with numpy/zarr/fsspec/
+kerchunk imported: the RSS after the imports is reported too). Without GNU time it is wait4's
+ru_maxrss of the child, which also counts this script's own high-water mark (a child's memory
+before exec is a copy of its parent's): the output says which. Inputs are read once beforehand so both see a warm page cache.
 
 Agreement (checked on the last run's outputs): the same keys (besides .zmetadata, which
 kerchunk does not write, and the chunk keys of time, which both tools chunk their own way);
@@ -58,11 +60,22 @@ KERCHUNK_CALL = ('MultiZarrToZarr(paths, concat_dims=["time"], coo_map={"time": 
 
 
 # ------------------------------------------------------------------ processes
+# GNU time, to read a tool's peak from a small parent: the ru_maxrss wait4 gives for a child of
+# this script includes this script's own high-water mark (the child's memory before exec is a
+# copy of ours), which inflated small runs by tens of MB.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_measured(cmd, timeout=None):
     """Run `cmd`; return (wall seconds, peak RSS MB of the process, returncode, stdout, stderr).
-    The peak is ru_maxrss of that one child (wait4), not of the children taken together."""
+    The peak is the ru_maxrss of that one process, measured by GNU time when installed (else
+    by wait4 here, which adds this script's own resident size)."""
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
+    peak_file = tempfile.NamedTemporaryFile(suffix=".maxrss", delete=False)
+    peak_file.close()
+    if GNU_TIME:
+        cmd = [GNU_TIME, "-f", "%M", "-o", peak_file.name, *cmd]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=out, stderr=err)
     killed = False
@@ -87,7 +100,13 @@ def run_measured(cmd, timeout=None):
     out.close()
     err.close()
     rc = "timeout" if killed else p.returncode
-    return wall, ru.ru_maxrss / 1024.0, rc, stdout, stderr
+    peak_kb = ru.ru_maxrss
+    if GNU_TIME:
+        with open(peak_file.name) as fh:
+            lines = fh.read().split()
+        peak_kb = int(lines[-1]) if lines and lines[-1].isdigit() else peak_kb
+    os.unlink(peak_file.name)
+    return wall, peak_kb / 1024.0, rc, stdout, stderr
 
 
 def warm(files):
@@ -412,7 +431,8 @@ def main():
             print(f"  {r['inputs']} inputs: outputs DIFFER: {json.dumps(r['agreement'])[:1500]}")
     ran = [r for r in results if "skipped" not in r["kerchunk"]]
     print(f"  chunkref: best of {args.runs}, wall time of the whole command, combined store written to "
-          f"{tempfile.gettempdir()}; peak MB: RSS high-water mark of the process")
+          f"{tempfile.gettempdir()}; peak MB: RSS high-water mark of the process, "
+          + ("by GNU time" if GNU_TIME else "by wait4 (no /usr/bin/time: includes this script's own peak)"))
     if ran:
         runs = sorted({r["kerchunk"]["runs"] for r in ran})
         base = max(r["kerchunk"]["rss_after_imports_mb"] for r in ran)
