@@ -69,6 +69,9 @@ fn daily(name: &str, day: u32) -> Input {
     }
 }
 
+/// A change made to an input's array metadata.
+type MetaChange = fn(&mut ArrayMeta);
+
 fn time_options() -> CombineOptions {
     CombineOptions::along(["time"]).coord("time", CoordRule::CfTime("time".into()))
 }
@@ -248,14 +251,32 @@ fn mismatches_name_both_inputs() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("overlapping"), "{err}");
-    let mut d = daily("d", 2);
-    d.store
-        .arrays
-        .get_mut("t")
-        .unwrap()
-        .meta
-        .attrs
-        .insert("scale_factor".into(), j!(0.5));
-    let err = combine(&[a, d], &time_options()).unwrap_err().to_string();
-    assert!(err.contains("scale_factor"), "{err}");
+    // Each thing that must agree, changed in the second day's `t`: an error naming it and
+    // both inputs, whichever order the inputs come in.
+    let changes: [(&str, MetaChange); 7] = [
+        ("dtype", |m| m.dtype = "<i4".into()),
+        ("filters", |m| {
+            m.filters = vec![j!({"id": "zlib", "level": 9})];
+        }),
+        ("chunk shape", |m| m.chunks = vec![1, 1]),
+        ("fill value", |m| m.fill_value = j!(-9999.0)),
+        ("scale_factor", |m| {
+            m.attrs.insert("scale_factor".into(), j!(0.5));
+        }),
+        ("add_offset", |m| {
+            m.attrs.insert("add_offset".into(), j!(273.15));
+        }),
+        ("the size of lat", |m| m.shape = vec![2, 4]),
+    ];
+    for (what, change) in changes {
+        let mut d = daily("d", 2);
+        change(&mut d.store.arrays.get_mut("t").unwrap().meta);
+        for inputs in [[a.clone(), d.clone()], [d.clone(), a.clone()]] {
+            let err = combine(&inputs, &time_options()).unwrap_err().to_string();
+            assert!(
+                err.contains(what) && err.contains("refs/a.json") && err.contains("refs/d.json"),
+                "{what}: {err}"
+            );
+        }
+    }
 }

@@ -38,6 +38,11 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<RefStore> {
         return Ok(parquet::read(path, &name)?);
     }
     let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
+    if let Some(format) = chunkref::scan::detect::detect_bytes(&bytes[..bytes.len().min(4096)]) {
+        anyhow::bail!(
+            "{name}: a {format} data file, not a reference store: scan it first (chunkref scan), or scan and combine in one go with chunkref build"
+        );
+    }
     Ok(json::from_json(&bytes, &name)?)
 }
 

@@ -80,11 +80,13 @@ def get_npy(store: Path, var: str) -> np.ndarray:
 
 def mfdataset(paths, concat_dim):
     """``xr.open_mfdataset(paths, combine="nested", concat_dim=...)`` without dask: the same
-    ``combine_nested`` over the files opened one by one."""
+    ``combine_nested`` over the files opened one by one (with open_mfdataset's defaults, which
+    keep the first file's attributes)."""
     def opened(p):
         return [opened(q) for q in p] if isinstance(p, list) else xr.open_dataset(p).load()
     return xr.combine_nested(opened(paths), concat_dim=concat_dim, data_vars="all",
-                             coords="different", compat="no_conflicts", join="outer")
+                             coords="different", compat="no_conflicts", join="outer",
+                             combine_attrs="override")
 
 
 def assert_same(ours: xr.Dataset, theirs: xr.Dataset) -> None:
@@ -95,6 +97,11 @@ def assert_same(ours: xr.Dataset, theirs: xr.Dataset) -> None:
         assert a.dims == e.dims, f"{name}: dims {a.dims} != {e.dims}"
         np.testing.assert_array_equal(a.values, e.values, err_msg=name)
         assert a.dtype == e.dtype, f"{name}: dtype {a.dtype} != {e.dtype}"
+        assert a.attrs == e.attrs, f"{name}: attributes {a.attrs} != {e.attrs}"
+    # Global attributes: the first input's, as combine_nested keeps them; chunkref adds the
+    # record of how the store was combined.
+    attrs = {k: v for k, v in ours.attrs.items() if k != "chunkref_combine"}
+    assert attrs == theirs.attrs, f"global attributes {attrs} != {theirs.attrs}"
 
 
 @pytest.fixture()
@@ -345,3 +352,44 @@ def test_inline_threshold_inlines_small_referenced_chunks(tmp_path, daily):
         warnings.simplefilter("ignore")
         theirs = mfdataset(sorted(daily), concat_dim="time")
     assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_json", "missing", "empty", "bad_reference"])
+def test_a_malformed_or_unreadable_store_among_many_fails_naming_it(tmp_path, daily, damage):
+    stores = scan(daily, tmp_path / "refs")
+    victim = stores[1]
+    text = victim.read_text()
+    if damage == "truncated":
+        victim.write_text(text[: len(text) // 2])
+    elif damage == "not_json":
+        victim.write_text("this is not a reference store")
+    elif damage == "missing":
+        victim.unlink()
+    elif damage == "empty":
+        victim.write_text("")
+    else:
+        doc = json.loads(text)
+        key = next(k for k in doc["refs"] if k.startswith("t2m/") and "/." not in k)
+        doc["refs"][key] = [123, -5, "x"]
+        victim.write_text(json.dumps(doc))
+    out = tmp_path / "out.json"
+    proc = combine(stores, out, "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode != 0, proc.stderr
+    assert victim.name in proc.stderr, proc.stderr
+    assert "panicked" not in proc.stderr, proc.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.json*")), list(tmp_path.iterdir())
+    # Appending it to an existing store leaves that store as it was.
+    good = tmp_path / "good.json"
+    assert combine([stores[0]], good, "--concat", "time", "--coord", "time=cf:time").returncode == 0
+    before = good.read_bytes()
+    proc = subprocess.run(chunkref_command() + ["combine", str(victim), "--append-to", str(good)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and victim.name in proc.stderr, proc.stderr
+    assert good.read_bytes() == before
+
+
+def test_a_data_file_given_as_a_store_says_to_scan_it(tmp_path, daily):
+    proc = combine(daily, tmp_path / "out.json", "--concat", "time", "--coord", "time=cf:time")
+    assert proc.returncode != 0, proc.stderr
+    assert "HDF5 data file, not a reference store" in proc.stderr and "chunkref build" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out.json").exists()
