@@ -124,11 +124,23 @@ pub(crate) fn run(args: &CombineArgs) -> anyhow::Result<ExitCode> {
     // Parsing is most of the work for thousands of inputs: a batch at a time on all cores,
     // each batch added (and dropped) before the next is read, so memory holds one batch of
     // parsed stores besides what the combine keeps.
-    let batches = args
-        .inputs
-        .chunks(BATCH)
-        .map(|batch| batch.par_iter().map(|p| read_store(p)).collect());
-    finish(&args.flags, args.inline_threshold, batches)
+    let progress = super::progress_bar(
+        args.inputs.len() as u64,
+        args.flags.quiet || args.inputs.len() < 2 * BATCH,
+        "reading",
+        "stores",
+    );
+    let batches = args.inputs.chunks(BATCH).map(|batch| {
+        let read = batch.par_iter().map(|p| read_store(p)).collect();
+        progress.inc(batch.len() as u64);
+        if Some(progress.position()) == progress.length() {
+            progress.finish_and_clear(); // before the combine's warnings are printed
+        }
+        read
+    });
+    let result = finish(&args.flags, args.inline_threshold, batches);
+    progress.finish_and_clear();
+    result
 }
 
 /// Stores read at once.

@@ -393,7 +393,12 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
-    let progress = progress_bar(jobs.len() as u64, args.no_progress || jobs.len() < 2);
+    let progress = super::progress_bar(
+        jobs.len() as u64,
+        args.no_progress || jobs.len() < 2,
+        "scanning",
+        "files",
+    );
     let report = |r: &FileReport| {
         progress.inc(1);
         if let Some(e) = &r.error {
@@ -433,19 +438,6 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn progress_bar(len: u64, hidden: bool) -> indicatif::ProgressBar {
-    if hidden {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} scanning [{bar:30}] {pos}/{len} files  {per_sec}  eta {eta}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 fn print_summary(reports: &[FileReport], failed: usize, seconds: f64) -> anyhow::Result<()> {
