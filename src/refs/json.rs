@@ -238,7 +238,7 @@ fn write_chunks<W: Write + ?Sized>(
     store: &RefStore,
     path: &str,
     array: &ArrayRefs,
-    used: &mut [bool],
+    urls: &mut UrlUse,
 ) -> std::io::Result<()> {
     // The key's quoted, escaped `"path/` prefix, written once per array.
     let quoted = serde_json::to_string(&format!("{path}/")).map_err(std::io::Error::from)?;
@@ -266,7 +266,7 @@ fn write_chunks<W: Write + ?Sized>(
                 out.write_all(digits.format(*i).as_bytes())?;
             }
             out.write_all(b"\":")?;
-            write_chunk(out, store, array, n, used)?;
+            write_chunk(out, store, array, n, urls)?;
         }
         // The next grid position, last dimension fastest.
         let Some(d) = (0..step.len())
@@ -280,20 +280,39 @@ fn write_chunks<W: Write + ?Sized>(
     }
 }
 
+/// The urls of a store as references write them, and which ones chunks used.
+struct UrlUse {
+    /// Per url: the opening of a reference to it, `["{{a}}"`.
+    opening: Vec<Vec<u8>>,
+    used: Vec<bool>,
+}
+
+impl UrlUse {
+    fn new(store: &RefStore) -> Self {
+        let count = store.urls().len();
+        Self {
+            opening: (0..count)
+                .map(|u| format!("[\"{{{{{}}}}}\"", template_name(u)).into_bytes())
+                .collect(),
+            used: vec![false; count],
+        }
+    }
+}
+
 /// Writes the reference of chunk `n` as kerchunk JSON, marking the url it uses.
 fn write_chunk<W: Write + ?Sized>(
     out: &mut W,
     store: &RefStore,
     array: &ArrayRefs,
     n: usize,
-    used: &mut [bool],
+    urls: &mut UrlUse,
 ) -> std::io::Result<()> {
     let mut template = |out: &mut W| {
         let u = array.chunks.url_index(n).unwrap_or_default() as usize;
-        if let Some(flag) = used.get_mut(u) {
+        if let Some(flag) = urls.used.get_mut(u) {
             *flag = true;
         }
-        write!(out, "[\"{{{{{}}}}}\"", template_name(u))
+        out.write_all(urls.opening.get(u).map_or(b"[\"\"", |o| &o[..]))
     };
     let mut digits = itoa::Buffer::new();
     match store.chunk_ref(array, n) {
@@ -344,7 +363,7 @@ pub fn write_json(store: &RefStore, mut out: impl Write) -> std::io::Result<()> 
             .map(|(path, array)| Block::Chunks(path, array)),
     );
     blocks.sort_by_cached_key(Block::first_key);
-    let mut used = vec![false; store.urls().len()];
+    let mut urls = UrlUse::new(store);
     out.write_all(b"{\"refs\":{")?;
     let mut first = true;
     for block in &blocks {
@@ -358,7 +377,7 @@ pub fn write_json(store: &RefStore, mut out: impl Write) -> std::io::Result<()> 
                 sink.write_all(b":")?;
                 write_str(sink, text)?;
             }
-            Block::Chunks(path, array) => write_chunks(sink, store, path, array, &mut used)?,
+            Block::Chunks(path, array) => write_chunks(sink, store, path, array, &mut urls)?,
         }
         if first && !entries.is_empty() {
             out.write_all(&entries[1..])?;
@@ -370,7 +389,7 @@ pub fn write_json(store: &RefStore, mut out: impl Write) -> std::io::Result<()> 
         .urls()
         .iter()
         .enumerate()
-        .filter(|(i, _)| used[*i])
+        .filter(|(i, _)| urls.used[*i])
         .map(|(i, u)| (template_name(i), u))
         .collect();
     templates.sort();
@@ -623,6 +642,33 @@ fn parse_ref<'a>(key: &str, v: RawValue<'a>) -> std::result::Result<RawRef<'a>, 
     }
 }
 
+/// The C-order number of the chunk a key suffix names in `grid` (`"0.3.1"` or `"0/3/1"`; `"0"`
+/// for a scalar): `None` when the text is not a chunk key, an error (the grid) when the chunk
+/// is outside the grid. Parsed in place: no key is split into a vector.
+fn chunk_number(grid: &[u64], suffix: &str) -> Option<std::result::Result<usize, Vec<u64>>> {
+    if suffix.is_empty() {
+        return None;
+    }
+    let (mut n, mut dims, mut inside) = (0u64, 0usize, true);
+    for part in suffix.split(['.', '/']) {
+        let i: u64 = part.parse().ok()?;
+        match grid.get(dims) {
+            Some(&g) if i < g => n = n * g + i,
+            // A scalar's one chunk is "0".
+            None if grid.is_empty() && dims == 0 && i == 0 => {}
+            _ => inside = false,
+        }
+        dims += 1;
+    }
+    inside &= dims == grid.len().max(1);
+    Some(
+        usize::try_from(n)
+            .ok()
+            .filter(|_| inside)
+            .ok_or_else(|| grid.to_vec()),
+    )
+}
+
 fn meta_doc(
     raw: &mut BTreeMap<Cow<'_, str>, RawValue<'_>>,
     key: &str,
@@ -715,12 +761,16 @@ pub(super) fn build_store(
     templates: &BTreeMap<String, String>,
 ) -> std::result::Result<RefStore, KeyError> {
     // Metadata documents by key (`.zarray`, `.zattrs`, `.zgroup`); the rest are chunks.
-    let (docs, chunks): (RawRefs<'_>, RawRefs<'_>) = entries.into_iter().partition(|(k, _)| {
-        k.rsplit('/')
-            .next()
-            .is_some_and(|leaf| leaf.starts_with(".z"))
-    });
-    let mut raw: BTreeMap<Cow<'_, str>, RawValue<'_>> = docs.into_iter().collect();
+    let mut raw: BTreeMap<Cow<'_, str>, RawValue<'_>> = BTreeMap::new();
+    let mut chunks = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let leaf = key.rsplit_once('/').map_or(&*key, |(_, leaf)| leaf);
+        if leaf.starts_with(".z") {
+            raw.insert(key, value);
+        } else {
+            chunks.push((key, value));
+        }
+    }
     raw.remove(".zmetadata");
     let mut store = RefStore::new();
     let array_paths: Vec<String> = raw
@@ -741,6 +791,9 @@ pub(super) fn build_store(
         };
         store.groups.insert(path, attrs);
     }
+    // Arrays by path while their chunks are placed (a handful: found by a scan, the last one
+    // found first, as keys of one array come together).
+    let mut arrays: Vec<(String, ArrayRefs)> = Vec::with_capacity(array_paths.len());
     for path in array_paths {
         let zkey = join(&path, ".zarray");
         let zarray = meta_doc(&mut raw, &zkey)?.unwrap_or(Value::Null);
@@ -752,56 +805,53 @@ pub(super) fn build_store(
             meta.grid()
         };
         let chunks = ChunkManifest::new(&grid).map_err(|r| (Some(zkey.clone()), r))?;
-        store.arrays.insert(path, ArrayRefs { meta, chunks });
+        arrays.push((path, ArrayRefs { meta, chunks }));
     }
     // Urls as written (a template such as `{{a}}`, usually) to their index: rendered once.
     let mut url_indices: HashMap<Cow<'_, str>, u32> = HashMap::new();
+    let mut last_array = 0;
     for (key, value) in raw.into_iter().chain(chunks) {
-        let (path, chunk) = key.rsplit_once('/').unwrap_or(("", &key));
-        let Some(array) = store.arrays.get(path) else {
+        let (path, suffix) = key.rsplit_once('/').unwrap_or(("", &key));
+        let found = if arrays.get(last_array).is_some_and(|(p, _)| p == path) {
+            Some(last_array)
+        } else {
+            arrays.iter().position(|(p, _)| p == path)
+        };
+        let Some(k) = found else { continue };
+        last_array = k;
+        let Some(n) = chunk_number(arrays[k].1.chunks.grid(), suffix) else {
             continue;
         };
-        let grid_pos: Option<Vec<u64>> = if chunk.is_empty() {
-            None
-        } else {
-            chunk.split(['.', '/']).map(|p| p.parse().ok()).collect()
-        };
-        let Some(grid_pos) = grid_pos else { continue };
-        let pos: &[u64] = if array.meta.shape.is_empty() && grid_pos == [0] {
-            &[]
-        } else {
-            &grid_pos
-        };
-        let n = array.chunks.linear(pos).ok_or_else(|| {
+        let n = n.map_err(|grid| {
             (
                 Some(key.to_string()),
-                format!("chunk index outside the grid {:?}", array.chunks.grid()),
+                format!("chunk index outside the grid {grid:?}"),
             )
         })?;
-        let r = parse_ref(&key, value)?;
-        let url_index = match &r {
-            RawRef::Range(url, ..) | RawRef::Whole(url) => {
-                if let Some(&u) = url_indices.get(url) {
-                    Some(u)
-                } else {
-                    let rendered =
-                        render(url, templates).map_err(|e| (Some(key.to_string()), e))?;
-                    let u = store.intern_url(&rendered);
-                    url_indices.insert(Cow::Owned(url.to_string()), u);
-                    Some(u)
-                }
+        let (url, offset, length) = match parse_ref(&key, value)? {
+            RawRef::Inline(bytes) => {
+                arrays[k].1.chunks.set_inline(n, bytes);
+                continue;
             }
-            RawRef::Inline(_) => None,
+            RawRef::Range(url, offset, length) => (url, offset, Some(length)),
+            RawRef::Whole(url) => (url, 0, None),
         };
-        let Some(array) = store.arrays.get_mut(path) else {
-            continue;
+        let u = if let Some(&u) = url_indices.get(&url) {
+            u
+        } else {
+            let rendered = render(&url, templates).map_err(|e| (Some(key.to_string()), e))?;
+            let u = store.intern_url(&rendered);
+            url_indices.insert(url, u);
+            u
         };
-        match (r, url_index) {
-            (RawRef::Inline(b), _) => array.chunks.set_inline(n, b),
-            (RawRef::Range(_, o, l), Some(u)) => array.chunks.set_range(n, u, o, l),
-            (RawRef::Whole(_), Some(u)) => array.chunks.set_whole(n, u),
-            _ => {}
+        let chunks = &mut arrays[k].1.chunks;
+        match length {
+            Some(length) => chunks.set_range(n, u, offset, length),
+            None => chunks.set_whole(n, u),
         }
+    }
+    for (path, array) in arrays {
+        store.arrays.insert(path, array);
     }
     store.add_parent_groups();
     Ok(store)
@@ -830,6 +880,22 @@ mod tests {
             want.sort_by_key(u64::to_string);
             assert_eq!(decimal_order(n), want, "{n}");
         }
+    }
+
+    #[test]
+    fn chunk_keys_name_their_chunk_or_fall_outside() {
+        assert_eq!(chunk_number(&[2, 3], "1.2"), Some(Ok(5)));
+        assert_eq!(chunk_number(&[2, 3], "1/2"), Some(Ok(5)));
+        assert_eq!(chunk_number(&[2, 3], "0.0"), Some(Ok(0)));
+        assert_eq!(chunk_number(&[2, 3], "2.0"), Some(Err(vec![2, 3])));
+        assert_eq!(chunk_number(&[2, 3], "1"), Some(Err(vec![2, 3])));
+        assert_eq!(chunk_number(&[2, 3], "1.2.0"), Some(Err(vec![2, 3])));
+        assert_eq!(chunk_number(&[], "0"), Some(Ok(0)));
+        assert_eq!(chunk_number(&[], "1"), Some(Err(vec![])));
+        assert_eq!(chunk_number(&[], "0.0"), Some(Err(vec![])));
+        assert_eq!(chunk_number(&[4], "x"), None);
+        assert_eq!(chunk_number(&[4], ""), None);
+        assert_eq!(chunk_number(&[4], "1."), None);
     }
 
     #[test]
