@@ -511,7 +511,12 @@ impl Combiner {
             chunks,
             matches_reference,
         };
-        self.latest.insert(name.to_owned(), part.clone());
+        match self.latest.get_mut(name) {
+            Some(latest) => latest.clone_from(&part),
+            None => {
+                self.latest.insert(name.to_owned(), part.clone());
+            }
+        }
         part
     }
 
@@ -590,7 +595,7 @@ impl Combiner {
         let parts = &self.parts;
         // Inputs in coordinate order.
         let mut order: Vec<usize> = (0..parts.len()).collect();
-        order.sort_by_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
+        order.sort_by_cached_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
         check_overlaps(parts, &dims, &order)?;
         // The parts' url indices are the combiner's; they are renumbered by first use at the
         // end, so the store is the same whatever order the inputs came in.
@@ -1182,10 +1187,16 @@ fn concat_array(
             .map(|d| b.meta.dimensions.contains(d))
             .collect();
         let mut out_pos = vec![0; out_dims.len()];
+        let grid = b.chunks.grid();
+        let mut pos = vec![0u64; grid.len()];
         for n in 0..b.chunks.len() {
-            let mut pos = b.chunks.position(n).into_iter();
+            let mut from = pos.iter();
             for ((p, o), &has) in out_pos.iter_mut().zip(&offset).zip(&present) {
-                *p = o + if has { pos.next().unwrap_or(0) } else { 0 };
+                *p = o + if has {
+                    from.next().copied().unwrap_or(0)
+                } else {
+                    0
+                };
             }
             let Some(m) = chunks.linear(&out_pos) else {
                 return Err(combine_error(format!(
@@ -1195,6 +1206,14 @@ fn concat_array(
                 )));
             };
             chunks.copy_chunk(m, &b.chunks, n, urls);
+            // The next position in the input's grid (C order: the last dimension fastest).
+            for d in (0..pos.len()).rev() {
+                pos[d] += 1;
+                if pos[d] < grid[d] {
+                    break;
+                }
+                pos[d] = 0;
+            }
         }
     }
     let missing = parts.len() - having.len();

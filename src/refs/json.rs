@@ -250,8 +250,8 @@ fn write_chunks<W: Write + ?Sized>(
     }
     let mut digits = itoa::Buffer::new();
     let mut step = vec![0usize; grid.len()];
+    let mut index: Vec<u64> = orders.iter().map(|o| o[0]).collect();
     loop {
-        let index: Vec<u64> = step.iter().zip(&orders).map(|(&k, o)| o[k]).collect();
         let n = array.chunks.linear(&index).unwrap_or(0);
         if !array.chunks.is_missing(n) {
             out.write_all(b",")?;
@@ -276,7 +276,11 @@ fn write_chunks<W: Write + ?Sized>(
             return Ok(());
         };
         step[d] += 1;
-        step[d + 1..].fill(0);
+        index[d] = orders[d][step[d]];
+        for e in d + 1..step.len() {
+            step[e] = 0;
+            index[e] = orders[e][0];
+        }
     }
 }
 
