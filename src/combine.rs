@@ -705,17 +705,6 @@ fn inline_small_chunks(store: &mut RefStore, threshold: u64) -> Result<()> {
     Ok(())
 }
 
-/// Whether `input` is already part of `existing` (a store made by an earlier combine): every
-/// coordinate value it has along the concat dimensions is one `existing` has.
-///
-/// # Errors
-/// As [`combine`], when coordinates cannot be found.
-pub fn already_in(existing: &Input, input: &Input, options: &CombineOptions) -> Result<bool> {
-    let mut combiner = Combiner::new(options.clone());
-    combiner.add(existing)?;
-    combiner.holds(0, input)
-}
-
 /// The coordinate values of every part along `dim`, the `k`-th concat dimension (taken out
 /// of the parts).
 fn dim_coords(parts: &mut [Part], k: usize, dim: &str, rule: &CoordRule) -> Result<DimCoords> {

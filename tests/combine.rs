@@ -105,6 +105,12 @@ impl Rng {
         self.0 ^= self.0 << 17;
         (self.0 % n as u64) as usize
     }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.next(i + 1));
+        }
+    }
 }
 
 #[test]
@@ -124,9 +130,7 @@ fn any_order_and_any_split_into_appends_give_the_same_bytes() {
             parts.last_mut().unwrap().push(input.clone());
         }
         for part in &mut parts {
-            for i in (1..part.len()).rev() {
-                part.swap(i, rng.next(i + 1));
-            }
+            rng.shuffle(part);
         }
         let sizes: Vec<usize> = parts.iter().map(Vec::len).collect();
         let got = in_steps(&parts, &options);
@@ -156,9 +160,7 @@ fn batches_of_any_size_and_parquet_inputs_give_the_same_bytes() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for round in 0..12 {
         let mut inputs: Vec<Input> = all.clone();
-        for i in (1..inputs.len()).rev() {
-            inputs.swap(i, rng.next(i + 1));
-        }
+        rng.shuffle(&mut inputs);
         for input in &mut inputs {
             if rng.next(3) == 0 {
                 input.store = through_parquet(&input.store, 1 + rng.next(4));

@@ -488,7 +488,7 @@ pub fn from_json(bytes: &[u8], name: &str) -> Result<RefStore> {
         serde_json::from_slice(bytes).map_err(|e| err(None, format!("not JSON: {e}")))?;
     let (entries, templates) = match &doc.version {
         Some(v) if v.as_u64() == Some(1) => {
-            let Some(raw::Refs::Object(refs)) = doc.refs else {
+            let Some(raw::Refs(refs)) = doc.refs else {
                 return Err(err(
                     None,
                     "version 1 store without a \"refs\" object".into(),
@@ -617,7 +617,7 @@ type KeyError = (Option<String>, String);
 fn parse_ref<'a>(key: &str, v: RawValue<'a>) -> std::result::Result<RawRef<'a>, KeyError> {
     let bad = |reason: String| (Some(key.to_owned()), reason);
     match v {
-        RawValue::Text(s) => match s.strip_prefix("base64:") {
+        RawValue::One(raw::Part::Str(s)) => match s.strip_prefix("base64:") {
             Some(b) => B64
                 .decode(b)
                 .map(RawRef::Inline)
@@ -642,7 +642,7 @@ fn parse_ref<'a>(key: &str, v: RawValue<'a>) -> std::result::Result<RawRef<'a>, 
                 n => Err(bad(format!("reference has {n} parts (expected 1 or 3)"))),
             }
         }
-        RawValue::Json(other) => Err(bad(format!("unexpected value {other}"))),
+        RawValue::One(other) => Err(bad(format!("unexpected value {}", other.to_json()))),
     }
 }
 
@@ -681,18 +681,21 @@ fn meta_doc(
         return Ok(None);
     };
     let parsed = match v {
-        RawValue::Text(s) => {
+        RawValue::One(raw::Part::Str(s)) => {
             parse_doc(&s).map_err(|e| (Some(key.to_owned()), format!("not JSON: {e}")))?
         }
-        RawValue::Json(Value::Object(o)) => Value::Object(o),
+        RawValue::One(raw::Part::Other(v)) if v.is_object() => *v,
         RawValue::Array(..) => {
             return Err((
                 Some(key.to_owned()),
                 "metadata given as a reference is not supported".into(),
             ))
         }
-        RawValue::Json(other) => {
-            return Err((Some(key.to_owned()), format!("unexpected value {other}")))
+        RawValue::One(other) => {
+            return Err((
+                Some(key.to_owned()),
+                format!("unexpected value {}", other.to_json()),
+            ))
         }
     };
     Ok(Some(parsed))

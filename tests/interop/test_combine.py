@@ -49,9 +49,9 @@ def make_file(path: Path, start_hour_units: str, hours: list[float], seed: int, 
         nc.title = "combine test"
 
 
-def scan(paths: list[Path], out: Path) -> list[Path]:
-    proc = subprocess.run(chunkref_command() + ["scan", *map(str, paths), "-o", f"{out}/"],
-                          capture_output=True, text=True, timeout=120)
+def scan(paths: list[Path], out: Path, *args: str) -> list[Path]:
+    proc = subprocess.run(chunkref_command() + ["scan", *map(str, paths), "-o", f"{out}/", *args],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return [out / f"{p.name}.json" for p in paths]
 
@@ -302,11 +302,7 @@ def test_many_inputs_with_referenced_coordinates_are_checked_by_value(tmp_path):
         make_file(p, f"hours since 2020-01-01 00:00:00", [24.0 * day], seed=day)
         files.append(p)
     refs = tmp_path / "refs"
-    proc = subprocess.run(chunkref_command() + ["scan", *map(str, files), "-o", f"{refs}/",
-                                                "--inline-threshold", "0"],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    stores = [refs / f"{p.name}.json" for p in files]
+    stores = scan(files, refs, "--inline-threshold", "0")
     out = tmp_path / "all.json"
     # Given in reverse: ordered by time all the same.
     proc = combine(stores[::-1], out, "--concat", "time", "--coord", "time=cf:time",
@@ -321,7 +317,7 @@ def test_many_inputs_with_referenced_coordinates_are_checked_by_value(tmp_path):
 
     with netCDF4.Dataset(files[100], "a") as nc:
         nc["lat"][0] = -41.0
-    (changed,) = scan([files[100]], refs)
+    scan([files[100]], refs, "--inline-threshold", "0")
     proc = combine(stores, tmp_path / "bad.json", "--concat", "time", "--coord", "time=cf:time",
                    "--identical", "lat,lon")
     assert proc.returncode != 0, proc.stderr
@@ -332,12 +328,7 @@ def test_many_inputs_with_referenced_coordinates_are_checked_by_value(tmp_path):
 def test_inline_threshold_inlines_small_referenced_chunks(tmp_path, daily):
     """Scanned without inlining, combined with --inline-threshold: chunks up to the threshold
     are read into the store (the rest stay references), and the values are the files'."""
-    refs = tmp_path / "refs"
-    proc = subprocess.run(chunkref_command() + ["scan", *map(str, daily), "-o", f"{refs}/",
-                                                "--inline-threshold", "0"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    stores = [refs / f"{p.name}.json" for p in daily]
+    stores = scan(daily, tmp_path / "refs", "--inline-threshold", "0")
     lat_len = json.loads(stores[0].read_text())["refs"]["lat/0"][2]
     out = tmp_path / "inlined.json"
     proc = combine(stores, out, "--concat", "time", "--coord", "time=cf:time",

@@ -18,27 +18,14 @@ pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
 impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(s)))
-            }
+        match d.deserialize_str(ValueVisitor::<false>)? {
+            RawValue::One(Part::Str(s)) => Ok(Text(s)),
+            _ => Err(de::Error::custom("expected a string")),
         }
-        d.deserialize_str(V)
     }
 }
 
-/// One part of a reference array: a string, a non-negative integer, or anything else.
+/// One JSON value that is not a reference: a string, a non-negative integer, or anything else.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Part<'a> {
     Str(Cow<'a, str>),
@@ -46,138 +33,119 @@ pub(crate) enum Part<'a> {
     Other(Box<Value>),
 }
 
-impl<'de> Deserialize<'de> for Part<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(PartVisitor)
-    }
-}
-
-struct PartVisitor;
-
-impl<'de> Visitor<'de> for PartVisitor {
-    type Value = Part<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-        Ok(Part::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Part::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-        Ok(Part::Str(Cow::Owned(s)))
-    }
-    fn visit_u64<E>(self, x: u64) -> Result<Self::Value, E> {
-        Ok(Part::Uint(x))
-    }
-    fn visit_i64<E>(self, x: i64) -> Result<Self::Value, E> {
-        Ok(Part::Other(Box::new(Value::from(x))))
-    }
-    fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
-        Ok(Part::Other(Box::new(Value::from(x))))
-    }
-    fn visit_bool<E>(self, x: bool) -> Result<Self::Value, E> {
-        Ok(Part::Other(Box::new(Value::from(x))))
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Part::Other(Box::new(Value::Null)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
-            .map(|v| Part::Other(Box::new(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Value::deserialize(de::value::MapAccessDeserializer::new(map))
-            .map(|v| Part::Other(Box::new(v)))
+impl Part<'_> {
+    /// The value as JSON (for messages).
+    pub(crate) fn to_json(&self) -> Value {
+        match self {
+            Part::Str(s) => Value::from(s.as_ref()),
+            Part::Uint(x) => Value::from(*x),
+            Part::Other(v) => (**v).clone(),
+        }
     }
 }
 
 /// The value of one key of `refs`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RawValue<'a> {
-    /// A string: a metadata document's text, or a chunk's bytes (`base64:...` or raw text).
-    Text(Cow<'a, str>),
+    /// One value: a string is a metadata document's text or a chunk's bytes (`base64:...` or
+    /// raw text); an object is a metadata document given as JSON; anything else is malformed.
+    One(Part<'a>),
     /// An array: a reference `[url]` or `[url, offset, length]`. Its first three parts, and
     /// how many it has in all.
     Array([Option<Part<'a>>; 3], usize),
-    /// Anything else: a metadata document given as a JSON object, or a malformed value.
-    Json(Value),
 }
 
 impl<'de> Deserialize<'de> for RawValue<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawValue<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut parts: [Option<Part<'de>>; 3] = [None, None, None];
-                let mut len = 0;
-                while len < parts.len() {
-                    let Some(part) = seq.next_element::<Part<'de>>()? else {
-                        return Ok(RawValue::Array(parts, len));
-                    };
-                    parts[len] = Some(part);
-                    len += 1;
-                }
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    len += 1;
-                }
-                Ok(RawValue::Array(parts, len))
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(RawValue::Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(RawValue::Text(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
-                Ok(RawValue::Text(Cow::Owned(s)))
-            }
-            fn visit_u64<E>(self, x: u64) -> Result<Self::Value, E> {
-                Ok(RawValue::Json(Value::from(x)))
-            }
-            fn visit_i64<E>(self, x: i64) -> Result<Self::Value, E> {
-                Ok(RawValue::Json(Value::from(x)))
-            }
-            fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
-                Ok(RawValue::Json(Value::from(x)))
-            }
-            fn visit_bool<E>(self, x: bool) -> Result<Self::Value, E> {
-                Ok(RawValue::Json(Value::from(x)))
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(RawValue::Json(Value::Null))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawValue::Json)
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(ValueVisitor::<true>)
     }
 }
 
 impl From<Value> for RawValue<'_> {
     fn from(v: Value) -> Self {
-        match v {
-            Value::String(s) => RawValue::Text(Cow::Owned(s)),
-            other => RawValue::Json(other),
+        RawValue::One(match v {
+            Value::String(s) => Part::Str(Cow::Owned(s)),
+            Value::Number(n) if n.is_u64() => Part::Uint(n.as_u64().unwrap_or_default()),
+            other => Part::Other(Box::new(other)),
+        })
+    }
+}
+
+/// One element of a reference array.
+struct Element<'a>(Part<'a>);
+
+impl<'de> Deserialize<'de> for Element<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_any(ValueVisitor::<false>)? {
+            RawValue::One(part) => Ok(Element(part)),
+            RawValue::Array(..) => Err(de::Error::custom("nested reference")),
         }
+    }
+}
+
+/// Reads any JSON value: at the top of a `refs` entry (`TOP`) an array is a reference, read
+/// part by part; anywhere else it is just a value.
+struct ValueVisitor<const TOP: bool>;
+
+impl<'de, const TOP: bool> Visitor<'de> for ValueVisitor<TOP> {
+    type Value = RawValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(RawValue::One(Part::Str(Cow::Borrowed(s))))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(RawValue::One(Part::Str(Cow::Owned(s.to_owned()))))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(RawValue::One(Part::Str(Cow::Owned(s))))
+    }
+    fn visit_u64<E>(self, x: u64) -> Result<Self::Value, E> {
+        Ok(RawValue::One(Part::Uint(x)))
+    }
+    fn visit_i64<E>(self, x: i64) -> Result<Self::Value, E> {
+        Ok(Value::from(x).into())
+    }
+    fn visit_f64<E>(self, x: f64) -> Result<Self::Value, E> {
+        Ok(Value::from(x).into())
+    }
+    fn visit_bool<E>(self, x: bool) -> Result<Self::Value, E> {
+        Ok(Value::from(x).into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null.into())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawValue::from)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if !TOP {
+            return Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                .map(RawValue::from);
+        }
+        let mut parts: [Option<Part<'de>>; 3] = [None, None, None];
+        let mut len = 0;
+        while len < parts.len() {
+            let Some(Element(part)) = seq.next_element()? else {
+                return Ok(RawValue::Array(parts, len));
+            };
+            parts[len] = Some(part);
+            len += 1;
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            len += 1;
+        }
+        Ok(RawValue::Array(parts, len))
     }
 }
 
 /// Key/value entries of a JSON object, in document order.
 pub(crate) type Entries<'a> = Vec<(Text<'a>, RawValue<'a>)>;
 
-/// `refs` as read: entries, or the value found instead of an object.
+/// `refs` as read: its entries, consolidated metadata left out.
 #[derive(Debug)]
-pub(crate) enum Refs<'a> {
-    Object(Entries<'a>),
-    NotAnObject,
-}
+pub(crate) struct Refs<'a>(pub Entries<'a>);
 
 impl<'de> Deserialize<'de> for Refs<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -185,7 +153,7 @@ impl<'de> Deserialize<'de> for Refs<'de> {
         impl<'de> Visitor<'de> for V {
             type Value = Refs<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
+                f.write_str("an object of references")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
@@ -197,32 +165,10 @@ impl<'de> Deserialize<'de> for Refs<'de> {
                     }
                     entries.push((key, map.next_value()?));
                 }
-                Ok(Refs::Object(entries))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Refs::NotAnObject)
+                Ok(Refs(entries))
             }
         }
-        d.deserialize_any(V)
+        d.deserialize_map(V)
     }
 }
 
