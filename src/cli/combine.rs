@@ -233,6 +233,7 @@ pub(crate) fn finish(
         combiner.add_all(&batch)?;
         batch.into_par_iter().for_each(drop);
     }
+    let inputs = combiner.len();
     let out = combiner.finish()?;
     if !flags.quiet {
         for w in &out.warnings {
@@ -250,5 +251,23 @@ pub(crate) fn finish(
         Format::for_output(flags.format, target)
     };
     save(&out.store, target, format, flags.record_size)?;
+    if !flags.quiet {
+        let stats = out.store.stats();
+        let what = if existing.is_some() {
+            format!("{} inputs appended to", inputs - 1)
+        } else {
+            format!("{inputs} inputs combined into")
+        };
+        eprintln!(
+            "chunkref: {what} {}: {} variables, {} chunks ({} inline, {} referenced in {} files; {} in all)",
+            target.display(),
+            stats.variables,
+            stats.chunks,
+            stats.inline_chunks,
+            stats.chunks - stats.inline_chunks,
+            out.store.urls().len(),
+            super::info::human_bytes(stats.bytes),
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
