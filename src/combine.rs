@@ -301,12 +301,12 @@ pub fn combine(inputs: &[Input], options: &CombineOptions) -> Result<CombineOutp
 /// let options = CombineOptions::along(["time"]).coord("time", CoordRule::CfTime("time".into()));
 /// let mut combiner = Combiner::new(options);
 /// for path in ["refs/day1.json", "refs/day2.json"] {
-///     let bytes = std::fs::read(path).map_err(|source| chunkref::Error::Io { path: path.into(), source })?;
-///     let store = chunkref::refs::json::from_json(&bytes, path)?;
+///     let store = chunkref::refs::read(path)?;
 ///     combiner.add(&Input { name: path.into(), store })?;
 /// }
 /// let combined = combiner.finish()?;
-/// chunkref::refs::json::write(&combined.store, "combined.json".as_ref())?;
+/// let format = chunkref::refs::Format::Parquet { record_size: 100_000 };
+/// chunkref::refs::write(&combined.store, "combined.parq".as_ref(), format)?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]

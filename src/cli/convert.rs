@@ -7,8 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use chunkref::refs::{json, parquet, RefStore};
+use chunkref::refs::{self, parquet, RefStore};
 
 /// A store's serialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,17 +32,7 @@ impl Format {
 
 /// Reads a store: a directory is a Parquet store, a file a JSON store.
 pub(crate) fn load(path: &Path) -> anyhow::Result<RefStore> {
-    let name = path.to_string_lossy().into_owned();
-    if path.is_dir() {
-        return Ok(parquet::read(path, &name)?);
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
-    if let Some(format) = chunkref::scan::detect::detect_bytes(&bytes[..bytes.len().min(4096)]) {
-        anyhow::bail!(
-            "{name}: a {format} data file, not a reference store: scan it first (chunkref scan), or scan and combine in one go with chunkref build"
-        );
-    }
-    Ok(json::from_json(&bytes, &name)?)
+    Ok(chunkref::refs::read(&path.to_string_lossy())?)
 }
 
 /// Writes a store atomically in `format` (`record_size` references per Parquet file).
@@ -53,11 +42,11 @@ pub(crate) fn save(
     format: Format,
     record_size: usize,
 ) -> anyhow::Result<()> {
-    match format {
-        Format::Json => json::write(store, path)?,
-        Format::Parquet => parquet::write(store, path, record_size)?,
-    }
-    Ok(())
+    let format = match format {
+        Format::Json => refs::Format::Json,
+        Format::Parquet => refs::Format::Parquet { record_size },
+    };
+    Ok(refs::write(store, path, format)?)
 }
 
 /// Convert a reference store between kerchunk JSON and kerchunk Parquet.

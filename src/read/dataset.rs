@@ -16,8 +16,7 @@ use super::cf::CfDecoding;
 use super::store::RefStorage;
 use super::DynArray;
 use crate::error::{Error, Result};
-use crate::io;
-use crate::refs::{json, parquet, ArrayMeta, Attrs, RefStore};
+use crate::refs::{ArrayMeta, Attrs, RefStore};
 
 /// Variable names listed in a [`Error::NoSuchVariable`] message at most.
 const NAMES_IN_ERRORS: usize = 40;
@@ -30,12 +29,7 @@ const NAMES_IN_ERRORS: usize = 40;
 /// a valid reference store.
 pub fn open(path_or_url: impl AsRef<str>) -> Result<Dataset> {
     let location = path_or_url.as_ref();
-    let store = if io::is_local_dir(location) {
-        let (_, dir) = io::classify(location)?;
-        parquet::read(std::path::Path::new(&dir), location)?
-    } else {
-        json::from_json(&io::read_all(location)?, location)?
-    };
+    let store = crate::refs::read(location)?;
     Ok(Dataset {
         refs: Arc::new(store),
         location: Some(Arc::from(location)),

@@ -382,5 +382,5 @@ def test_a_malformed_or_unreadable_store_among_many_fails_naming_it(tmp_path, da
 def test_a_data_file_given_as_a_store_says_to_scan_it(tmp_path, daily):
     proc = combine(daily, tmp_path / "out.json", "--concat", "time", "--coord", "time=cf:time")
     assert proc.returncode != 0, proc.stderr
-    assert "HDF5 data file, not a reference store" in proc.stderr and "chunkref build" in proc.stderr, proc.stderr
+    assert "HDF5 data, not a reference store" in proc.stderr and "chunkref build" in proc.stderr, proc.stderr
     assert not (tmp_path / "out.json").exists()
