@@ -55,6 +55,8 @@ import time
 
 import numpy as np
 
+from report import combine_cells  # benches/, beside this script
+
 KERCHUNK_CALL = ('MultiZarrToZarr(paths, concat_dims=["time"], coo_map={"time": "cf:time"}, '
                  'identical_dims=["lat", "lon"], remote_protocol="file").translate()')
 
@@ -414,13 +416,8 @@ def main():
     print(f"{'inputs':>7} {'refs':>10} {'chunkref s':>11} {'chunkref MB':>12} {'kerchunk s':>11} "
           f"{'kerchunk MB':>12} {'speed':>8} {'memory':>7}  agree")
     for r in results:
-        c, k = r["chunkref"], r["kerchunk"]
-        if "skipped" in k:
-            ks, km, sr, mr, ag = "-", "-", "-", "-", "-"
-        else:
-            ks, km = f"{k['seconds']:.2f}", f"{k['peak_mb']:.0f}"
-            sr, mr = f"{r['speed_ratio']:.0f}x", f"{r['memory_ratio']:.1f}x"
-            ag = "yes" if r["agreement"]["agree"] else "NO"
+        c = r["chunkref"]
+        ks, km, sr, mr, ag = combine_cells(r)
         print(f"{r['inputs']:>7} {r['refs']:>10,} {c['seconds']:>11.3f} {c['peak_mb']:>12.0f} {ks:>11} "
               f"{km:>12} {sr:>8} {mr:>7}  {ag}")
     for r in results:

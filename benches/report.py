@@ -79,6 +79,16 @@ COMBINE_MAX_SECONDS = 10.0
 COMBINE_FLOOR_INPUTS = 10000
 
 
+def combine_cells(r):
+    """The kerchunk columns of a combine result row (bench_combine.py's): seconds, peak MB,
+    speed and memory ratios, agreement; dashes where kerchunk was not run."""
+    k = r["kerchunk"]
+    if "skipped" in k:
+        return "-", "-", "-", "-", "-"
+    return (f"{k['seconds']:.2f}", f"{k['peak_mb']:.0f}", f"{r['speed_ratio']:.0f}x",
+            f"{r['memory_ratio']:.1f}x", "yes" if r["agreement"]["agree"] else "NO")
+
+
 def combine_rows(doc, w):
     rows = doc["combine"]
     print("-" * w)
@@ -86,13 +96,8 @@ def combine_rows(doc, w):
     print(f"  {'inputs':>7} {'refs':>10} {'chunkref s':>10} {'MB':>6} {'kerchunk s':>10} {'MB':>6} "
           f"{'speed':>6} {'memory':>6} {'agree':>5}")
     for r in rows:
-        c, k = r["chunkref"], r["kerchunk"]
-        if "skipped" in k:
-            ks, km, sr, mr, ag = "-", "-", "-", "-", "-"
-        else:
-            ks, km = f"{k['seconds']:.2f}", f"{k['peak_mb']:.0f}"
-            sr, mr = f"{r['speed_ratio']:.0f}x", f"{r['memory_ratio']:.1f}x"
-            ag = "yes" if r["agreement"]["agree"] else "NO"
+        c = r["chunkref"]
+        ks, km, sr, mr, ag = combine_cells(r)
         print(f"  {r['inputs']:>7} {r['refs']:>10,} {c['seconds']:>10.2f} {c['peak_mb']:>6.0f} {ks:>10} "
               f"{km:>6} {sr:>6} {mr:>6} {ag:>5}")
     for r in rows:
