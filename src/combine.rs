@@ -158,6 +158,12 @@ impl CombineOptions {
         self
     }
 
+    /// Whether the array at `path` is named in [`Self::identical`] (by path or by name).
+    fn names_identical(&self, path: &str) -> bool {
+        let leaf = path.rsplit('/').next().unwrap_or(path);
+        self.identical.iter().any(|v| v == path || v == leaf)
+    }
+
     /// Stores chunks of at most `bytes` inline, reading them from the files referenced.
     #[must_use]
     pub fn inline_threshold(mut self, bytes: u64) -> Self {
@@ -483,8 +489,7 @@ impl Combiner {
     }
 
     /// The input's version of array `name`, sharing metadata and references with the latest
-    /// version when equal.
-    /// `shared` is the latest version's metadata when found equal already.
+    /// version when equal (`shared`: the latest version's metadata, when found equal already).
     fn share(
         &mut self,
         name: &str,
@@ -530,12 +535,7 @@ impl Combiner {
         meta: &ArrayMeta,
         chunks: &Arc<ChunkManifest>,
     ) -> bool {
-        let leaf = name.rsplit('/').next().unwrap_or(name);
-        let may_be_identical = self
-            .options
-            .identical
-            .iter()
-            .any(|v| v == name || v == leaf)
+        let may_be_identical = self.options.names_identical(name)
             || !meta
                 .dimensions
                 .iter()
@@ -597,12 +597,10 @@ impl Combiner {
         let mut order: Vec<usize> = (0..parts.len()).collect();
         order.sort_by_cached_key(|&i| dims.iter().map(|d| d.start[i]).collect::<Vec<_>>());
         check_overlaps(parts, &dims, &order)?;
-        // The parts' url indices are the combiner's; they are renumbered by first use at the
-        // end, so the store is the same whatever order the inputs came in.
-        let mut out = RefStore::new();
-        for url in self.urls.urls() {
-            out.intern_url(url);
-        }
+        // The parts' url indices are the combiner's url table's, which the output starts from;
+        // they are renumbered by first use at the end, so the store is the same whatever order
+        // the inputs came in.
+        let mut out = std::mem::take(&mut self.urls);
         let urls: Vec<u32> = (0..out.urls().len() as u32).collect();
         let mut warnings = Vec::new();
         merge_groups(parts, &order, &mut out, &mut warnings);
@@ -620,8 +618,7 @@ impl Combiner {
                 .filter(|&i| parts[i].arrays.contains_key(name))
                 .collect();
             let first = &parts[having[0]].arrays[name];
-            let leaf = name.rsplit('/').next().unwrap_or(name);
-            let named_identical = options.identical.iter().any(|v| v == name || v == leaf);
+            let named_identical = options.names_identical(name);
             let has_concat_dim = first
                 .meta
                 .dimensions
